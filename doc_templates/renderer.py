@@ -1,0 +1,345 @@
+"""The one renderer: a document's template (Jinja2, per kind) gives the order of its parts; this module
+lays every part out as Decree 30/2020/NĐ-CP Phụ lục I says (nd30-format.md §1–3, checklist §10) and
+writes byte-identical DOCX for the same document.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+import zipfile
+from datetime import datetime
+from pathlib import Path
+
+from docx import Document as new_docx
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Mm, Pt
+from docx.table import _Cell
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from doc_templates.text_width import text_width_pt
+from doc_templates.view import DocumentView
+from models.legal_text import QUOC_HIEU, TIEU_NGU, with_end_mark
+
+FONT = "Times New Roman"
+# Sizes in points, each inside its Phụ lục I range (nd30-format.md §3).
+SIZE = {
+    "agency": 13, "quoc_hieu": 12, "tieu_ngu": 13, "number": 13, "date": 14, "vv": 12, "type": 14,
+    "subject": 14, "body": 14, "noi_nhan": 12, "noi_nhan_item": 11, "signer": 14, "page": 13,
+}
+MARGIN_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
+TEXT_WIDTH = Mm(210 - MARGIN_MM["left"] - MARGIN_MM["right"])
+# Column widths inside the official samples' ranges (nd30-format.md §2.3): header 5.8–6.9 | 9.5–10.7 cm,
+# signature 5.3–6.9 | 9.5–11.1 cm; the signature table's left column is as wide as allowed for Nơi nhận.
+HEADER_COLS = (Cm(6.5), Cm(10.0))
+CLOSING_COLS = (Cm(6.9), Cm(9.6))
+CELL_PADDING_PT = 2 * 5.4  # Word's default 0.19 cm left and right cell margins
+INDENT = Cm(1)
+GAP = Pt(6)  # at least 6 pt between paragraphs
+SIGNATURE_SPACE = Pt(66)  # room for the signature and the seal between title and name
+EPOCH = datetime(1980, 1, 1)  # a draft has no date: its core properties carry this fixed one
+
+_env = Environment(
+    loader=FileSystemLoader(Path(__file__).parent), autoescape=True, undefined=StrictUndefined,
+    trim_blocks=True, lstrip_blocks=True,
+)
+BODY_TAGS = {"p", "article", "section", "note"}
+
+
+def template_name(kind: str) -> str:
+    return f"{kind}.xml.j2"
+
+
+def render_markup(view: DocumentView) -> ET.Element:
+    """The kind's template filled with the view: a tree of parts (header, type, basis, article …)."""
+    text = _env.get_template(template_name(view.kind.value)).render(v=view)
+    return ET.fromstring(text)
+
+
+def render_docx(view: DocumentView) -> bytes:
+    """The DOCX bytes of a document; the same view always gives the same bytes."""
+    tree = render_markup(view)
+    doc = new_docx()
+    _setup(doc, view)
+    parts = list(tree)
+    last_body = max((i for i, el in enumerate(parts) if el.tag in BODY_TAGS and (el.text or "").strip()), default=None)
+    for i, el in enumerate(parts):
+        text = " ".join((el.text or "").split()) if el.tag != "kinh-gui" else ""
+        if i == last_body:
+            text = with_end_mark(text)
+        _PART[el.tag](doc, view, el, text)
+    buffer = io.BytesIO()
+    doc.save(buffer)
+    return _freeze_zip(buffer.getvalue())
+
+
+# --- page, styles, runs -------------------------------------------------------------------------
+
+def _setup(doc, view: DocumentView) -> None:  # noqa: ANN001
+    section = doc.sections[0]
+    section.orientation = WD_ORIENT.PORTRAIT
+    section.page_width, section.page_height = Mm(210), Mm(297)
+    section.top_margin, section.bottom_margin = Mm(MARGIN_MM["top"]), Mm(MARGIN_MM["bottom"])
+    section.left_margin, section.right_margin = Mm(MARGIN_MM["left"]), Mm(MARGIN_MM["right"])
+    section.header_distance = section.footer_distance = Mm(10)
+    # Page numbers: centred at the top from page 2; page 1 has its own, empty header.
+    section.different_first_page_header_footer = True
+    section.first_page_header.is_linked_to_previous = False
+    header_p = section.header.paragraphs[0]
+    header_p.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    _page_field(header_p)
+
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _fonts(defaults)
+    normal = doc.styles["Normal"]
+    normal.font.name = FONT
+    normal.font.size = Pt(SIZE["body"])
+    _fonts(normal.element.get_or_add_rPr())
+    pf = normal.paragraph_format
+    pf.space_before = pf.space_after = Pt(0)
+    pf.line_spacing = 1.0
+
+    props = doc.core_properties
+    stamp = datetime.combine(view.issued_on, datetime.min.time()) if view.issued_on else EPOCH
+    props.title = view.title
+    props.subject = view.subject
+    props.author = view.issuer_name
+    props.last_modified_by = "vanban"
+    props.created = props.modified = stamp
+    props.revision = 1
+    props.keywords = "vanban; dữ liệu mẫu (sample data)" if view.is_sample else "vanban"
+    props.comments = ""
+
+
+def _fonts(rpr) -> None:  # noqa: ANN001
+    """Times New Roman for every script; theme fonts removed (they would win over the names)."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attr in list(fonts.attrib):
+        if attr.endswith("Theme"):
+            del fonts.attrib[attr]
+    for key in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(key), FONT)
+
+
+def _run(paragraph, text: str, size: float, *, bold: bool = False, italic: bool = False):  # noqa: ANN001, ANN202
+    run = paragraph.add_run(text)
+    run.font.size = Pt(size)
+    run.font.name = FONT
+    run.bold = bold
+    run.italic = italic
+    _fonts(run._r.get_or_add_rPr())
+    return run
+
+
+def _para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent=None, first_line=None):  # noqa: ANN001, ANN202
+    """A paragraph in a document or table cell (a new cell's empty first paragraph is reused)."""
+    first = container.paragraphs[0] if isinstance(container, _Cell) and len(container.paragraphs) == 1 else None
+    fresh = first is not None and first._p.pPr is None and not first.runs
+    p = first if fresh else container.add_paragraph()
+    fmt = p.paragraph_format
+    fmt.alignment = align
+    fmt.space_before = before
+    fmt.space_after = Pt(0)
+    if indent is not None:
+        fmt.left_indent = indent
+    if first_line is not None:
+        fmt.first_line_indent = first_line
+    return p
+
+
+def _line(container, text: str, size: float, **style) -> None:  # noqa: ANN001
+    before = style.pop("before", Pt(0))
+    align = style.pop("align", WD_ALIGN_PARAGRAPH.CENTER)
+    _run(_para(container, align=align, before=before), text, size, **style)
+
+
+def _rule(container, width_pt: float, box_pt: float) -> None:  # noqa: ANN001
+    """A solid rule of ``width_pt`` centred in a box ``box_pt`` wide: an empty paragraph's top border."""
+    p = _para(container)
+    ppr = p._p.get_or_add_pPr()
+    border = OxmlElement("w:pBdr")
+    top = OxmlElement("w:top")
+    for key, value in (("w:val", "single"), ("w:sz", "6"), ("w:space", "1"), ("w:color", "000000")):
+        top.set(qn(key), value)
+    border.append(top)
+    ppr.insert(0, border)
+    side = max(0.0, (box_pt - width_pt) / 2)
+    p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(round(side, 1))
+    mark = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "8")
+    mark.append(size)
+    ppr.append(mark)
+
+
+def _page_field(paragraph) -> None:  # noqa: ANN001
+    """A PAGE field (complex field, which Word and LibreOffice both update)."""
+    for kind, instr in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
+        run = _run(paragraph, "", SIZE["page"])
+        if kind:
+            fld = OxmlElement("w:fldChar")
+            fld.set(qn("w:fldCharType"), kind)
+            run._r.append(fld)
+        elif instr.strip() == "PAGE":
+            code = OxmlElement("w:instrText")
+            code.set(qn("xml:space"), "preserve")
+            code.text = instr
+            run._r.append(code)
+        else:
+            run.text = instr
+
+
+def _table(doc, rows: int, cols: tuple, *, keep_rows: bool = False):  # noqa: ANN001, ANN202
+    """A borderless two-column table of fixed widths ``cols``."""
+    table = doc.add_table(rows=rows, cols=2)
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    table.autofit = False
+    layout = OxmlElement("w:tblLayout")
+    layout.set(qn("w:type"), "fixed")
+    table._tbl.tblPr.append(layout)
+    for row in table.rows:
+        row.cells[0].width, row.cells[1].width = cols
+        if keep_rows:
+            cant = OxmlElement("w:cantSplit")
+            row._tr.get_or_add_trPr().append(cant)
+    table.columns[0].width, table.columns[1].width = cols
+    return table
+
+
+# --- parts ---------------------------------------------------------------------------------------
+
+def _header(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
+    """Ô 1–4 (and 5b): agency | Quốc hiệu, Tiêu ngữ; then Số | place and date on one baseline."""
+    with_number = v.number_line is not None
+    table = _table(doc, 2 if with_number else 1, HEADER_COLS)
+    left, right = table.rows[0].cells
+    left_box, right_box = (col.pt - CELL_PADDING_PT for col in HEADER_COLS)
+    if v.parent_line:
+        _line(left, v.parent_line, SIZE["agency"])
+    for line in v.issuer_lines:
+        _line(left, line, SIZE["agency"], bold=True)
+    name_width = max(text_width_pt(line, SIZE["agency"], bold=True) for line in v.issuer_lines)
+    _rule(left, min(name_width, left_box) * 0.4, left_box)  # 1/3 to 1/2 of the agency name
+    _line(right, QUOC_HIEU, SIZE["quoc_hieu"], bold=True)
+    _line(right, TIEU_NGU, SIZE["tieu_ngu"], bold=True)
+    _rule(right, text_width_pt(TIEU_NGU, SIZE["tieu_ngu"], bold=True), right_box)  # as long as the Tiêu ngữ
+    if with_number:
+        number_cell, date_cell = table.rows[1].cells
+        _line(number_cell, v.number_line, SIZE["number"], before=Pt(6))
+        if v.vv_line:
+            _line(number_cell, v.vv_line, SIZE["vv"], before=GAP)
+        _line(date_cell, v.date_line, SIZE["date"], italic=True, before=Pt(6))
+
+
+def _type(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    _line(doc, text, SIZE["type"], bold=True, before=Pt(18))
+
+
+def _subject(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    _line(doc, text, SIZE["subject"], bold=True)
+    width = min(text_width_pt(text, SIZE["subject"], bold=True), TEXT_WIDTH.pt)
+    _rule(doc, width * 0.4, TEXT_WIDTH.pt)
+
+
+def _authority(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    _line(doc, text, SIZE["body"], bold=True, before=Pt(12))
+
+
+def _decides(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    _line(doc, text, SIZE["body"], bold=True, before=Pt(12))
+
+
+def _basis(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    p = _para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+    _run(p, text, SIZE["body"], italic=True)
+
+
+def _labelled(doc, label: str, title: str | None, text: str, *, bold_label: bool) -> None:  # noqa: ANN001
+    """'Điều 1. …', 'I. MỤC TIÊU', '1. …': a titled label line is bold; an untitled one runs into text."""
+    p = _para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+    if title:
+        _run(p, f"{label} {title}", SIZE["body"], bold=True)
+        if text:
+            p = _para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+            _run(p, text, SIZE["body"])
+        return
+    _run(p, label, SIZE["body"], bold=bold_label)
+    if text:
+        _run(p, f" {text}", SIZE["body"])
+
+
+def _article(doc, _v, el, text: str) -> None:  # noqa: ANN001
+    _labelled(doc, el.get("label"), el.get("title"), text, bold_label=True)
+
+
+def _section(doc, _v, el, text: str) -> None:  # noqa: ANN001
+    _labelled(doc, el.get("label"), el.get("title"), text, bold_label=False)
+
+
+def _note(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    _line(doc, text, SIZE["body"], italic=True, before=GAP)
+
+
+def _p(doc, _v, _el, text: str) -> None:  # noqa: ANN001
+    _run(_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT), text, SIZE["body"])
+
+
+def _kinh_gui(doc, _v, el, _text) -> None:  # noqa: ANN001
+    """Ô 9a: one addressee on the 'Kính gửi:' line; several as '- …;' lines aligned under the colon."""
+    items = [" ".join((to.text or "").split()) for to in el]
+    lead = "Kính gửi:"
+    if len(items) == 1:
+        _line(doc, f"{lead} {items[0].rstrip('.')}.", SIZE["body"], before=Pt(12))
+        return
+    start = Cm(3)
+    p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12), indent=start)
+    lines = [f"- {item.rstrip(';.')}{'.' if i == len(items) - 1 else ';'}" for i, item in enumerate(items)]
+    _run(p, f"{lead} {lines[0]}", SIZE["body"])
+    under_colon = start + Pt(text_width_pt(lead + " ", SIZE["body"]))
+    for line in lines[1:]:
+        _run(_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=under_colon), line, SIZE["body"])
+
+
+def _closing(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
+    """Ô 9b | ô 7a–7b: Nơi nhận on the left, level with the signer's authority line on the right."""
+    table = _table(doc, 1, CLOSING_COLS, keep_rows=True)
+    left, right = table.rows[0].cells
+    if v.recipients:
+        _line(left, "Nơi nhận:", SIZE["noi_nhan"], bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12))
+        dash = Pt(text_width_pt("- ", SIZE["noi_nhan_item"]))
+        for item in v.recipients:  # a wrapped item continues under its text, not under the dash
+            p = _para(left, align=WD_ALIGN_PARAGRAPH.LEFT, indent=dash, first_line=-dash)
+            _run(p, item, SIZE["noi_nhan_item"])
+    for i, line in enumerate(v.signer_lines):
+        _line(right, line, SIZE["signer"], bold=True, before=Pt(12) if i == 0 else Pt(0))
+    if v.signer_name:
+        _line(right, v.signer_name, SIZE["signer"], bold=True, before=SIGNATURE_SPACE)
+
+
+_PART = {
+    "header": _header, "type": _type, "subject": _subject, "authority": _authority, "basis": _basis,
+    "decides": _decides, "article": _article, "section": _section, "note": _note, "p": _p,
+    "kinh-gui": _kinh_gui, "closing": _closing,
+}
+
+
+def _freeze_zip(data: bytes) -> bytes:
+    """Rewrite the package with fixed timestamps and attributes, so equal content gives equal bytes."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 0
+            info.external_attr = 0
+            target.writestr(info, source.read(item.filename))
+    return out.getvalue()

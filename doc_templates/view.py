@@ -1,0 +1,74 @@
+"""What the renderer needs of a stored document, read once from the database into plain values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session
+
+from models import composition as c
+from models.directory import Agency, Official
+from models.document import KIND_INFO, AddresseeRole, Document, DocumentKind, DocumentStatus
+from models.drafting import addressees
+from models.legal_text import date_line, list_items, number_line, signer_block, upper
+from models.schemas import Body, Citation
+
+
+@dataclass
+class DocumentView:
+    kind: DocumentKind
+    type_name: str
+    parent_line: str | None
+    issuer_lines: list[str]
+    number_line: str | None
+    date_line: str | None
+    subject: str
+    competence: str | None
+    basis_lines: list[str]
+    body: Body
+    kinh_gui: list[str]
+    recipients: list[str]
+    signer_lines: list[str]
+    signer_name: str | None
+    issuer_name: str
+    issued_on: date | None
+    is_sample: bool
+    vv_line: str | None = None
+    title: str = field(default="")
+
+    @property
+    def type_upper(self) -> str:
+        return upper(self.type_name)
+
+
+def build_view(session: Session, doc: Document) -> DocumentView:
+    """Everything printed on ``doc``, composed by the legal-text rules."""
+    issuer = session.get(Agency, doc.issuer_id)
+    parent = session.get(Agency, issuer.parent_id) if issuer.parent_id else None
+    type_name = KIND_INFO[doc.kind][0]
+    body = Body.model_validate(doc.body)
+    bases = [[Citation.model_validate(cit) for cit in line] for line in doc.legal_bases]
+    basis = c.basis_lines(bases, closes=body.proposal is None) + ([body.proposal] if body.proposal else [])
+    number = doc.number if doc.status is DocumentStatus.ISSUED else None
+    signer_lines: list[str] = []
+    signer_name = None
+    if doc.signer_id is not None and doc.authority_form is not None:
+        signer = session.get(Official, doc.signer_id)
+        signer_lines = signer_block(doc.authority_form, head_title=issuer.head_title, signer_title=signer.title,
+                                    collective=issuer.collective_name)
+        signer_name = signer.full_name
+    kinh_gui = [a.text for a in addressees(session, doc, AddresseeRole.KINH_GUI)]
+    recipients = list_items([a.text for a in addressees(session, doc, AddresseeRole.RECIPIENT)])
+    return DocumentView(
+        kind=doc.kind, type_name=type_name,
+        parent_line=parent.header_as_parent or upper(parent.name) if parent else None,
+        issuer_lines=issuer.header_name.split("\n"),
+        number_line=number_line(number, doc.symbol),
+        date_line=date_line(doc.place, doc.issued_on if number else None),
+        subject=doc.subject, competence=doc.competence, basis_lines=basis, body=body,
+        kinh_gui=kinh_gui, recipients=recipients, signer_lines=signer_lines, signer_name=signer_name,
+        issuer_name=issuer.name, issued_on=doc.issued_on if number else None, is_sample=doc.is_sample,
+        vv_line=f"V/v {doc.subject}" if doc.kind is DocumentKind.OFFICIAL_LETTER else None,
+        title=f"{type_name} {number_line(number, doc.symbol)[4:].strip()}",
+    )

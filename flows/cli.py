@@ -1,0 +1,277 @@
+"""`vanban`: the clerk's command line. Every command calls the same services as the flows will.
+
+User mistakes (bad input, unknown codes, a missing schema) print one clear line naming the field and
+the rule, and exit 1; they never print a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import shutil
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
+from sqlmodel import select
+
+from models.config import get_settings
+from models.db import check_schema, get_engine, make_engine, migrate, session_scope
+from models.directory import Agency, Official
+from models.document import KIND_INFO, Document
+from models.errors import RuleViolation, VanbanError
+from models.files import path_of
+from models.legal_text import AuthorityForm, number_symbol, parse_date, short_date
+
+app = typer.Typer(help="vanban — Vietnamese administrative documents from draft to issue (Decree 30/2020/NĐ-CP).",
+                  no_args_is_help=True, pretty_exceptions_enable=False)
+db_app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
+directory_app = typer.Typer(help="The directory: agencies, units, officials, signing authority.", no_args_is_help=True)
+register_app = typer.Typer(help="Outgoing registers (sổ đăng ký văn bản đi).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(directory_app, name="directory")
+app.add_typer(register_app, name="register")
+
+console = Console()
+err = Console(stderr=True)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Print a user's mistake as one line and exit 1, instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RuleViolation as exc:
+            err.print(f"[bold red]error:[/] {exc.field}: {exc.message} [dim]({exc.rule})[/]", highlight=False)
+        except VanbanError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            err.print(f"[bold red]error:[/] database: cannot use {get_settings().database}: {reason}", highlight=False)
+        raise typer.Exit(1)
+
+    return wrapper
+
+
+def ready_engine(url: str | None = None) -> Engine:
+    """The configured database with its schema checked; a brand-new, empty database is migrated."""
+    engine = make_engine(url) if url else get_engine()
+    with engine.connect() as connection:
+        empty = not inspect(connection).get_table_names()
+    if empty:
+        migrate(engine)
+    check_schema(engine)
+    return engine
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+def _document(session, doc_id: int) -> Document:  # noqa: ANN001
+    doc = session.get(Document, doc_id)
+    if doc is None:
+        raise RuleViolation("document", "document.unknown", f"no document #{doc_id}")
+    return doc
+
+
+# --- db ------------------------------------------------------------------------------------------
+
+@db_app.command("upgrade")
+@user_errors
+def db_upgrade() -> None:
+    """Create the schema or bring it to the newest migration."""
+    migrate()
+    console.print(f"schema up to date: {get_settings().database}")
+
+
+# --- directory -----------------------------------------------------------------------------------
+
+@directory_app.command("load-sample")
+@user_errors
+def directory_load_sample() -> None:
+    """Load the SAMPLE directory of Vĩnh Long province (2024): agencies, officials, registers."""
+    from models.sample_data import load_directory
+
+    with session_scope(ready_engine()) as session:
+        counts = load_directory(session)
+    console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@directory_app.command("agencies")
+@user_errors
+def directory_agencies() -> None:
+    """List the agencies of the directory."""
+    table = Table("code", "ký hiệu", "name", "head")
+    with session_scope(ready_engine()) as session:
+        for a in session.exec(select(Agency).order_by(Agency.id)):
+            table.add_row(a.code, a.abbreviation, a.name, a.head_title)
+    console.print(table)
+
+
+@directory_app.command("officials")
+@user_errors
+def directory_officials() -> None:
+    """List the officials of the directory."""
+    table = Table("code", "name", "title", "agency")
+    with session_scope(ready_engine()) as session:
+        for o in session.exec(select(Official).order_by(Official.id)):
+            table.add_row(o.code, o.full_name, o.title, session.get(Agency, o.agency_id).code)
+    console.print(table)
+
+
+# --- documents -----------------------------------------------------------------------------------
+
+@app.command("documents")
+@user_errors
+def documents() -> None:
+    """List documents with their number, date and status."""
+    table = Table("id", "kind", "số, ký hiệu", "ngày", "status", "trích yếu")
+    with session_scope(ready_engine()) as session:
+        for d in session.exec(select(Document).order_by(Document.id)):
+            table.add_row(str(d.id), KIND_INFO[d.kind][0], number_symbol(d.number, d.symbol).strip(),
+                          short_date(d.issued_on) if d.issued_on else "", d.status.value, d.subject)
+    console.print(table)
+
+
+@app.command("draft")
+@user_errors
+def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (see models/schemas.py)")]) -> None:
+    """Store a new draft from a YAML file; prints its id."""
+    from models.drafting import draft_document, parse_create
+    from models.sample_data import read_yaml
+
+    data = read_yaml(spec)
+    if not isinstance(data, dict):
+        raise RuleViolation("file", "file.shape", f"{spec} must hold one draft as a mapping")
+    parsed = parse_create(data)
+    with session_scope(ready_engine()) as session:
+        doc = draft_document(session, parsed)
+    console.print(f"draft #{doc.id} stored: {KIND_INFO[doc.kind][0]} {number_symbol(None, doc.symbol).strip()}")
+
+
+@app.command("sign")
+@user_errors
+def sign(
+    document: int,
+    signer: Annotated[str | None, typer.Option(help="Official code; default the draft's planned signer")] = None,
+    form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
+) -> None:
+    """Record the signature of a draft (the signer's authority is checked)."""
+    from models.signing import sign_document
+
+    with session_scope(ready_engine()) as session:
+        doc = sign_document(session, _document(session, document), signer, form)
+    console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
+
+
+@app.command("issue")
+@user_errors
+def issue(
+    document: int,
+    on: Annotated[str | None, typer.Option("--date", help="Date of issue, DD/MM/YYYY; default today (Vietnam time)")] = None,
+) -> None:
+    """Number the signed document from its register, date it and produce the issued DOCX."""
+    from models.issuing import issue_document
+
+    issued_on = parse_date(on, "date") if on else today()
+    with session_scope(ready_engine()) as session:
+        entry, record = issue_document(session, _document(session, document), issued_on, get_settings().files_dir)
+    console.print(f"issued as {entry.number_symbol} on {short_date(issued_on)}: {record.filename} (sha256 {record.sha256})")
+
+
+@app.command("render")
+@user_errors
+def render(document: int, out: Annotated[Path, typer.Option(help="Where to write the DOCX")]) -> None:
+    """Write a document's DOCX as it stands (a draft shows a blank number and no date)."""
+    from doc_templates import render_document
+
+    with session_scope(ready_engine()) as session:
+        data = render_document(session, _document(session, document))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    console.print(f"wrote {out}")
+
+
+# --- registers -----------------------------------------------------------------------------------
+
+@register_app.command("show")
+@user_errors
+def register_show(agency: str, year: Annotated[int | None, typer.Option(help="Default: this year")] = None) -> None:
+    """The numbers an agency's outgoing registers gave in a year, voided ones with their reason."""
+    from models.recipients import agency_by_code
+    from models.register import OutgoingRegister, RegisterEntry
+
+    year = year or today().year
+    with session_scope(ready_engine()) as session:
+        found = agency_by_code(session, agency)
+        registers = session.exec(select(OutgoingRegister).where(
+            OutgoingRegister.agency_id == found.id, OutgoingRegister.year == year)).all()
+        if not registers:
+            raise RuleViolation("year", "register.missing", f"{found.name} has no outgoing register for {year}")
+        for reg in registers:
+            table = Table("entry", "số, ký hiệu", "ngày", "document", "ghi chú",
+                          title=f"{reg.name} {year} — {found.name} (series {reg.series}, opened after {reg.opening_number})")
+            for e in session.exec(select(RegisterEntry).where(RegisterEntry.register_id == reg.id).order_by(RegisterEntry.number)):
+                note = f"voided: {e.voided_reason}" if e.voided_at else ""
+                table.add_row(str(e.id), e.number_symbol, short_date(e.issued_on), f"#{e.document_id}" if e.document_id else "", note)
+            console.print(table)
+
+
+@register_app.command("void")
+@user_errors
+def register_void(entry: int, reason: Annotated[str, typer.Option(help="Why the number is voided")]) -> None:
+    """Void a number: it stays in the register with its reason and is never given again."""
+    from models.register import void_number
+
+    with session_scope(ready_engine()) as session:
+        voided = void_number(session, entry, reason)
+    console.print(f"{voided.number_symbol} voided: {voided.voided_reason}")
+
+
+# --- demo ----------------------------------------------------------------------------------------
+
+@app.command("demo")
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the generated DOCX")] = Path("vanban-demo"),
+    database: Annotated[str | None, typer.Option(help="Database URL; default a new SQLite file in OUT/.vanban")] = None,
+) -> None:
+    """Load the sample directory into a fresh database and produce the seed chain: 10/TTr-STTTT,
+    11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT."""
+    from models.sample_data import load_directory, run_seed_chain
+
+    home = out / ".vanban"
+    if database is None:
+        shutil.rmtree(home, ignore_errors=True)  # the demo always starts from a fresh database
+        database = f"sqlite:///{home / 'vanban.db'}"
+    home.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(database)
+    with console.status("preparing the database") as status:
+        migrate(engine)
+        with session_scope(engine) as session:
+            if session.exec(select(Document)).first() is not None:
+                raise RuleViolation("database", "demo.fresh", "the demo needs a fresh database; this one holds documents")
+            counts = load_directory(session)
+        console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        issued = run_seed_chain(engine, home / "files", progress=lambda msg: status.update(msg))
+    table = Table("file", "số, ký hiệu", "ngày", "sha256", title=f"Seed chain issued into {out}")
+    for item in issued:
+        shutil.copyfile(path_of(home / "files", item.file.sha256), out / item.file.filename)
+        d = item.document
+        table.add_row(item.file.filename, number_symbol(d.number, d.symbol), short_date(d.issued_on), item.file.sha256[:16])
+    console.print(table)
+    console.print(f"database: {database}", highlight=False)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,13 @@
+"""vanban's domain: settings, database, tables and the rules that own them.
+
+Importing this package registers every table on ``SQLModel.metadata`` (Alembic reads it from here).
+"""
+
+from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
+from models.document import Addressee, Document, DocumentLink, GeneratedFile
+from models.register import OutgoingRegister, RegisterEntry
+
+__all__ = [
+    "Addressee", "Agency", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
+]

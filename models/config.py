@@ -1,0 +1,37 @@
+"""The one settings object: where vanban keeps its data and which database it uses."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Read from the environment (``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``)."""
+
+    model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
+
+    home: Path = Field(default_factory=lambda: Path.home() / ".vanban", description="Data directory")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default a SQLite file in the data directory. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Time zone of 'today' and of shown times")
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.home / 'vanban.db'}"
+
+    @property
+    def files_dir(self) -> Path:
+        """Where generated DOCX are kept, named by their SHA-256."""
+        return self.home / "files"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,121 @@
+"""Documents (văn bản), their links, their addressees (Kính gửi, Điều 3 parties, Nơi nhận) and files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Enum as SAEnum, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.legal_text import AuthorityForm
+
+
+class DocumentKind(str, Enum):
+    """Kinds vanban drafts. Values are code names; type names and abbreviations come from KIND_INFO."""
+
+    SUBMISSION = "submission"  # Tờ trình
+    PLAN = "plan"  # Kế hoạch
+    DECISION = "decision"  # Quyết định
+    REPORT = "report"  # Báo cáo
+    OFFICIAL_LETTER = "official_letter"  # Công văn
+
+
+# type name (Điều 7) and abbreviation (Phụ lục III); Công văn has neither a printed type name nor an abbreviation.
+KIND_INFO: dict[DocumentKind, tuple[str, str | None]] = {
+    DocumentKind.SUBMISSION: ("Tờ trình", "TTr"),
+    DocumentKind.PLAN: ("Kế hoạch", "KH"),
+    DocumentKind.DECISION: ("Quyết định", "QĐ"),
+    DocumentKind.REPORT: ("Báo cáo", "BC"),
+    DocumentKind.OFFICIAL_LETTER: ("Công văn", None),
+}
+
+
+class DocumentStatus(str, Enum):
+    DRAFT = "draft"
+    SIGNED = "signed"
+    ISSUED = "issued"
+    REJECTED = "rejected"
+
+
+class LinkRelation(str, Enum):
+    ATTACHED_TO = "attached_to"  # the plan travels with the submission
+    PROPOSES = "proposes"  # the submission proposes approving the plan
+    APPROVES = "approves"  # the decision approves the plan
+    RESPONDS_TO = "responds_to"  # the decision answers the submission ("Theo đề nghị … tại Tờ trình …")
+    REPORTS_ON = "reports_on"  # the report of results on a decision or plan
+
+
+class AddresseeRole(str, Enum):
+    KINH_GUI = "kinh_gui"  # Kính gửi (ô 9a)
+    EXECUTOR = "executor"  # parties named in the executing article (Điều 3)
+    RECIPIENT = "recipient"  # Nơi nhận (ô 9b)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def enum_type(enum_cls: type[Enum]) -> SAEnum:
+    """Store an enum as its value in a plain string column: no PostgreSQL enum type to migrate later."""
+    return SAEnum(enum_cls, native_enum=False, create_constraint=False, length=32,
+                  values_callable=lambda members: [m.value for m in members])
+
+
+class Document(SQLModel, table=True):
+    """A document from draft to issue. Its text is frozen in ``body`` when drafted, so the issued text
+    never changes when the directory does."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: DocumentKind = Field(sa_type=enum_type(DocumentKind))
+    status: DocumentStatus = Field(default=DocumentStatus.DRAFT, sa_type=enum_type(DocumentStatus))
+    issuer_id: int = Field(foreign_key="agency.id", index=True)
+    drafting_unit: str | None = Field(default=None, description="Drafting unit's code, e.g. 'P.VHXH'")
+    symbol: str = Field(description="Ký hiệu without number, e.g. 'QĐ-UBND'")
+    number: int | None = Field(default=None, description="Allocated on issue from the outgoing register")
+    issued_on: date | None = None
+    place: str
+    subject: str = Field(description="Trích yếu")
+    competence: str | None = Field(default=None, description="Authority line of a QĐ, e.g. 'Chủ tịch Ủy ban nhân dân tỉnh …'")
+    legal_bases: list[Any] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    signer_id: int | None = Field(default=None, foreign_key="official.id")
+    authority_form: AuthorityForm | None = Field(default=None, sa_type=enum_type(AuthorityForm))
+    is_sample: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DocumentLink(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("from_id", "to_id", "relation"),)
+    id: int | None = Field(default=None, primary_key=True)
+    from_id: int = Field(foreign_key="document.id", index=True)
+    to_id: int = Field(foreign_key="document.id", index=True)
+    relation: LinkRelation = Field(sa_type=enum_type(LinkRelation))
+
+
+class Addressee(SQLModel, table=True):
+    """One line of Kính gửi, of the executing article, or of Nơi nhận: the text as printed and what it
+    names (``targets``: e.g. [{"type": "group", "code": "so-ban-nganh"}]); no targets = unresolved."""
+
+    __table_args__ = (UniqueConstraint("document_id", "role", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    role: AddresseeRole = Field(sa_type=enum_type(AddresseeRole))
+    position: int
+    text: str
+    targets: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class GeneratedFile(SQLModel, table=True):
+    """A DOCX vanban produced for a document, kept under the data directory by its SHA-256."""
+
+    __table_args__ = (UniqueConstraint("document_id", "purpose", "sha256"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    purpose: str = Field(description="'draft' or 'issued'")
+    filename: str
+    sha256: str = Field(index=True)
+    size: int
+    created_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,157 @@
+"""Drafting (soạn thảo): validate a drafter's input, compose the frozen text, store the draft.
+
+Everything happens in the caller's transaction; any rule broken raises before anything is flushed,
+and the caller's rollback leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from sqlmodel import Session, select
+
+from models import composition as c
+from models.directory import Agency
+from models.document import KIND_INFO, Addressee, AddresseeRole, Document, DocumentKind, DocumentLink, DocumentStatus, LinkRelation
+from models.errors import RuleViolation
+from models.legal_text import check_abbreviation, number_symbol, symbol
+from models.recipients import agency_by_code, check_recipients, official_by_code, resolve_lines, unit_by_ref
+from models.schemas import AddresseeIn, Article, DocumentCreate
+from models.signing import authority_form_for
+
+
+def parse_create(data: dict) -> DocumentCreate:
+    """Validate raw input (YAML, JSON, a form) into a DocumentCreate, naming the first bad field."""
+    try:
+        return DocumentCreate.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "input"
+        raise RuleViolation(loc, f"input.{err['type']}", err["msg"]) from None
+
+
+def _issued(session: Session, doc_id: int, field: str, kind: DocumentKind) -> Document:
+    doc = session.get(Document, doc_id)
+    if doc is None:
+        raise RuleViolation(field, "document.unknown", f"no document #{doc_id}")
+    if doc.kind is not kind:
+        raise RuleViolation(field, "document.kind", f"document #{doc_id} is a {KIND_INFO[doc.kind][0]}, not a {KIND_INFO[kind][0]}")
+    if doc.status is not DocumentStatus.ISSUED:
+        raise RuleViolation(field, "document.not-issued", f"document #{doc_id} is not issued yet; only an issued document can be cited")
+    return doc
+
+
+def _ref(session: Session, doc: Document) -> tuple[str, str]:
+    """('Kế hoạch số 11/KH-STTTT ngày 20/02/2024', 'Giám đốc Sở Thông tin và Truyền thông')."""
+    issuer = session.get(Agency, doc.issuer_id)
+    ref = c.reference(KIND_INFO[doc.kind][0], number_symbol(doc.number, doc.symbol), doc.issued_on)
+    return ref, c.head_phrase(issuer.head_title, issuer.name)
+
+
+def _compose_decision(session: Session, spec: DocumentCreate, issuer: Agency, links: list[tuple[LinkRelation, int]]) -> tuple[dict, int | None]:
+    """A decision's body from data: proposal line, approving article, assignments, executing article."""
+    type_name = KIND_INFO[DocumentKind.DECISION][0]
+    if spec.competence is None:
+        raise RuleViolation("competence", "decision.competence", "a Quyết định states whose competence it uses: 'head' or 'collective'")
+    if not spec.legal_bases:
+        raise RuleViolation("legal_bases", "legal-bases.required", "a Quyết định needs at least one căn cứ")
+    body = spec.body.model_copy(deep=True)
+    articles: list[Article] = []
+    if spec.responds_to is not None:
+        submission = _issued(session, spec.responds_to, "responds_to", DocumentKind.SUBMISSION)
+        ref, proposer = _ref(session, submission)
+        body.proposal = c.proposal_line(proposer, ref)
+        links.append((LinkRelation.RESPONDS_TO, submission.id))
+    if spec.approves is not None:
+        approved = session.get(Document, spec.approves)
+        approved = _issued(session, spec.approves, "approves", approved.kind if approved else DocumentKind.PLAN)
+        ref, author = _ref(session, approved)
+        articles.append(Article(text=c.approve_text(KIND_INFO[approved.kind][0], approved.subject), note=c.attached_note(ref, author)))
+        links.append((LinkRelation.APPROVES, approved.id))
+    articles.extend(body.articles)
+    if body.assignments:
+        paragraphs = []
+        for i, a in enumerate(body.assignments):
+            lead = agency_by_code(session, a.lead, f"body.assignments[{i}].lead")
+            paragraphs.append(c.assignment_text(a, c.head_phrase(lead.head_title, lead.name)))
+        articles.append(Article(title="Tổ chức thực hiện", paragraphs=paragraphs))
+    executing: int | None = None
+    if spec.executors:
+        articles.append(Article(text=c.executors_text([e.text for e in spec.executors], type_name)))
+        executing = len(articles)
+    for n, article in enumerate(articles, start=1):
+        if article.number not in (None, n):
+            raise RuleViolation("body.articles", "decision.article-order", f"article numbered {article.number} stands at place {n}")
+        article.number = n
+    body.articles = articles
+    if spec.effective:
+        body.closing.append(c.effective_text(type_name, spec.effective))
+    return body.model_dump(mode="json", exclude_none=True), executing
+
+
+def draft_document(session: Session, spec: DocumentCreate | dict) -> Document:
+    """Store a new draft (dự thảo) from ``spec``; the number stays blank until issue."""
+    if isinstance(spec, dict):
+        spec = parse_create(spec)
+    issuer = agency_by_code(session, spec.issuer, "issuer")
+    type_name, abbreviation = KIND_INFO[spec.kind]
+    if spec.kind is DocumentKind.OFFICIAL_LETTER:
+        if not spec.field_abbreviation:
+            raise RuleViolation("field_abbreviation", "symbol.cong-van", "a Công văn symbol needs the unit or field, e.g. 'VHXH' in UBND-VHXH")
+        sym = symbol(None, issuer.abbreviation, check_abbreviation(spec.field_abbreviation, "field_abbreviation"))
+    else:
+        sym = symbol(abbreviation, issuer.abbreviation)
+    if spec.drafting_unit:
+        unit_by_ref(session, spec.drafting_unit if "/" in spec.drafting_unit else f"{issuer.code}/{spec.drafting_unit}", "drafting_unit")
+    if spec.kind in (DocumentKind.SUBMISSION, DocumentKind.OFFICIAL_LETTER) and not spec.kinh_gui:
+        raise RuleViolation("kinh_gui", "kinh-gui.required", f"a {type_name} names its addressees under 'Kính gửi'")
+
+    links: list[tuple[LinkRelation, int]] = [(link.relation, link.document) for link in spec.links]
+    executing: int | None = None
+    if spec.kind is DocumentKind.DECISION:
+        body, executing = _compose_decision(session, spec, issuer, links)
+        competence = c.competence_line(spec.competence, issuer.head_title, issuer.name)
+    else:
+        if spec.approves or spec.responds_to or spec.executors or spec.competence:
+            raise RuleViolation("kind", "decision.only", "approves, responds_to, executors and competence belong to a Quyết định")
+        body, competence = spec.body.model_dump(mode="json", exclude_none=True), None
+
+    check_recipients(spec.recipients)
+    articles = {executing: spec.executors} if executing else {}
+    resolve_lines(session, spec.kinh_gui, "kinh_gui", issuer=issuer)
+    resolve_lines(session, spec.executors, "executors", issuer=issuer)
+    resolve_lines(session, spec.recipients, "recipients", issuer=issuer, articles=articles, kinh_gui=spec.kinh_gui)
+
+    signer_id = form = None
+    if spec.signer:
+        official = official_by_code(session, spec.signer, "signer")
+        form = authority_form_for(session, official, issuer, spec.kind, spec.authority_form)
+        signer_id = official.id
+    for i, (relation, target_id) in enumerate(links):
+        if session.get(Document, target_id) is None:
+            raise RuleViolation(f"links[{i}].document", "document.unknown", f"no document #{target_id}")
+
+    doc = Document(
+        kind=spec.kind, issuer_id=issuer.id, drafting_unit=spec.drafting_unit, symbol=sym, place=issuer.place,
+        subject=spec.subject, competence=competence,
+        legal_bases=[[cit.model_dump(mode="json", exclude_none=True) for cit in line] for line in spec.legal_bases],
+        body=body, signer_id=signer_id, authority_form=form, is_sample=spec.is_sample,
+    )
+    session.add(doc)
+    session.flush()
+    for role, lines in ((AddresseeRole.KINH_GUI, spec.kinh_gui), (AddresseeRole.EXECUTOR, spec.executors),
+                        (AddresseeRole.RECIPIENT, spec.recipients)):
+        for pos, line in enumerate(lines):
+            session.add(Addressee(document_id=doc.id, role=role, position=pos, text=line.text,
+                                  targets=[t.model_dump(exclude_none=True) for t in line.targets]))
+    for relation, target_id in links:
+        session.add(DocumentLink(from_id=doc.id, to_id=target_id, relation=relation))
+    session.flush()
+    return doc
+
+
+def addressees(session: Session, document: Document, role: AddresseeRole) -> list[AddresseeIn]:
+    """A stored document's lines of one role, in order."""
+    rows = session.exec(
+        select(Addressee).where(Addressee.document_id == document.id, Addressee.role == role).order_by(Addressee.position)
+    ).all()
+    return [AddresseeIn(text=r.text, targets=r.targets) for r in rows]

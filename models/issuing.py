@@ -1,0 +1,47 @@
+"""Issuing (ban hành): number the signed document from its register, date it, render the final DOCX
+and record its SHA-256 — one transaction, so a failure leaves neither a number nor a file record."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models.document import Document, DocumentStatus, GeneratedFile, utcnow
+from models.errors import RuleViolation
+from models.files import store
+from models.legal_text import file_stem
+from models.register import RegisterEntry, allocate_number
+
+
+def issue_document(session: Session, document: Document, issued_on: date, files_dir: Path) -> tuple[RegisterEntry, GeneratedFile]:
+    """Allocate the next number (only now, after signing), then render and keep the issued DOCX."""
+    from doc_templates import render_document  # the renderer reads the document back through the session
+
+    if document.status is not DocumentStatus.SIGNED:
+        raise RuleViolation("status", "document.issue-signed",
+                            f"only a signed document can be issued; document #{document.id} is {document.status.value}")
+    entry = allocate_number(session, document.issuer_id, document.kind.value, issued_on, document.symbol, document.id)
+    document.number = entry.number
+    document.issued_on = issued_on
+    document.status = DocumentStatus.ISSUED
+    document.updated_at = utcnow()
+    session.add(document)
+    session.flush()
+    record = save_rendering(session, document, "issued", render_document(session, document), files_dir)
+    return entry, record
+
+
+def save_rendering(session: Session, document: Document, purpose: str, data: bytes, files_dir: Path) -> GeneratedFile:
+    """Keep a rendering and record its SHA-256 (once per document, purpose and content)."""
+    digest, _ = store(files_dir, data)
+    existing = session.exec(select(GeneratedFile).where(
+        GeneratedFile.document_id == document.id, GeneratedFile.purpose == purpose, GeneratedFile.sha256 == digest)).first()
+    if existing:
+        return existing
+    name = f"{file_stem(document.number, document.symbol)}.docx" if document.number else f"draft-{document.id}.docx"
+    record = GeneratedFile(document_id=document.id, purpose=purpose, filename=name, sha256=digest, size=len(data))
+    session.add(record)
+    session.flush()
+    return record

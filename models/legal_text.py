@@ -1,0 +1,240 @@
+"""Vietnamese legal-text rules of Decree 30/2020/NĐ-CP, as small pure functions.
+
+Every rule here is cited in ``../shared/reference/nd30-format.md`` (section numbers in the docstrings).
+Nothing here touches the database; the renderer, the checker and the services all call these.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from datetime import date
+from enum import Enum
+
+from models.errors import RuleViolation
+
+# Phụ lục III, Mục I: abbreviations of the 27 administrative document types (nd30-format.md §4).
+# Công văn and Thư công have none; never invent one for them.
+TYPE_ABBREVIATIONS: dict[str, str] = {
+    "Nghị quyết": "NQ",
+    "Quyết định": "QĐ",
+    "Chỉ thị": "CT",
+    "Quy chế": "QC",
+    "Quy định": "QyĐ",
+    "Thông cáo": "TC",
+    "Thông báo": "TB",
+    "Hướng dẫn": "HD",
+    "Chương trình": "CTr",
+    "Kế hoạch": "KH",
+    "Phương án": "PA",
+    "Đề án": "ĐA",
+    "Dự án": "DA",
+    "Báo cáo": "BC",
+    "Biên bản": "BB",
+    "Tờ trình": "TTr",
+    "Hợp đồng": "HĐ",
+    "Công điện": "CĐ",
+    "Bản ghi nhớ": "BGN",
+    "Bản thỏa thuận": "BTT",
+    "Giấy ủy quyền": "GUQ",
+    "Giấy mời": "GM",
+    "Giấy giới thiệu": "GGT",
+    "Giấy nghỉ phép": "GNP",
+    "Phiếu gửi": "PG",
+    "Phiếu chuyển": "PC",
+    "Phiếu báo": "PB",
+}
+# Copies (bản sao) share one series per agency (nd30-format.md §5).
+COPY_ABBREVIATIONS: dict[str, str] = {"Bản sao y": "SY", "Bản trích sao": "TrS", "Bản sao lục": "SL"}
+
+QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
+END_MARK = "./."
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_ABBREVIATION = re.compile(r"^[A-ZĐ0-9]+$")
+
+
+class AuthorityForm(str, Enum):
+    """How a signer signs (nd30-format.md §3.7): as head, or TM./KT./Q./TL./TUQ., or TM. + KT."""
+
+    HEAD = "head"
+    TM = "TM."
+    KT = "KT."
+    TM_KT = "TM.+KT."
+    Q = "Q."
+    TL = "TL."
+    TUQ = "TUQ."
+
+
+def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
+    """Normalise text entering the system: NFC, trimmed; control characters are refused, not dropped.
+
+    Silently dropping a character could change the meaning of legal text, so the caller hears which
+    field holds it.
+    """
+    if not isinstance(value, str):
+        raise RuleViolation(field, "text.type", f"expected text, got {type(value).__name__}")
+    text = unicodedata.normalize("NFC", value)
+    allowed = text.replace("\n", "") if multiline else text
+    allowed = allowed.replace("\t", " ") if multiline else allowed
+    match = _CONTROL.search(allowed)
+    if match:
+        raise RuleViolation(
+            field,
+            "text.control-characters",
+            f"contains the control character U+{ord(match.group()):04X} at position {match.start()}",
+        )
+    return text.strip()
+
+
+def upper(text: str) -> str:
+    """Upper case for Vietnamese (the result kept in NFC)."""
+    return unicodedata.normalize("NFC", text.upper())
+
+
+def lower_first(text: str) -> str:
+    """'Thực hiện …' → 'thực hiện …', to continue a sentence with a title."""
+    return text[:1].lower() + text[1:]
+
+
+def pad2(value: int) -> str:
+    """Numbers below 10 take a leading zero (nd30-format.md §3.3)."""
+    return f"{value:02d}"
+
+
+def month_text(month: int) -> str:
+    """Months 1 and 2 are padded, 3–12 are not (nd30-format.md §3.4)."""
+    return pad2(month) if month in (1, 2) else str(month)
+
+
+def make_date(year: int, month: int, day: int, field: str = "date") -> date:
+    """A real calendar date, or a RuleViolation naming the field (30/02 does not exist)."""
+    try:
+        return date(year, month, day)
+    except (ValueError, TypeError) as exc:
+        raise RuleViolation(field, "date.exists", f"{day:02}/{month:02}/{year} is not a calendar date ({exc})") from None
+
+
+def parse_date(text: str, field: str = "date") -> date:
+    """Read '04/3/2024', '2024-03-04' or a date object; refuse impossible dates with the field named."""
+    if isinstance(text, date):
+        return text
+    raw = str(text).strip()
+    m = re.fullmatch(r"(\d{1,2})/(\d{1,2})/(\d{4})", raw)
+    if m:
+        return make_date(int(m[3]), int(m[2]), int(m[1]), field)
+    m = re.fullmatch(r"(\d{4})-(\d{1,2})-(\d{1,2})", raw)
+    if m:
+        return make_date(int(m[1]), int(m[2]), int(m[3]), field)
+    raise RuleViolation(field, "date.format", f"'{raw}' is not a date; write DD/MM/YYYY or YYYY-MM-DD")
+
+
+def date_words(d: date) -> str:
+    """'ngày 04 tháng 3 năm 2024' (nd30-format.md §3.4)."""
+    return f"ngày {pad2(d.day)} tháng {month_text(d.month)} năm {d.year}"
+
+
+def date_line(place: str, d: date | None) -> str:
+    """Ô 4: 'Vĩnh Long, ngày 04 tháng 3 năm 2024'. A draft (no date yet) leaves day, month, year blank."""
+    if d is None:
+        return f"{place}, ngày      tháng      năm"
+    return f"{place}, {date_words(d)}"
+
+
+def short_date(d: date) -> str:
+    """Dates inside citations: '20/02/2024', '07/9/2021', '19/6/2015' (same padding rule)."""
+    return f"{pad2(d.day)}/{month_text(d.month)}/{d.year}"
+
+
+def check_abbreviation(value: str, field: str) -> str:
+    """Agency and unit abbreviations in a symbol: upper-case letters (Đ included) and digits, no spaces."""
+    value = clean_text(value, field)
+    if not _ABBREVIATION.fullmatch(value):
+        raise RuleViolation(field, "symbol.abbreviation", f"'{value}' must be upper-case letters or digits only")
+    return value
+
+
+def symbol(type_abbreviation: str | None, agency_abbreviation: str, field_abbreviation: str | None = None) -> str:
+    """Ký hiệu (nd30-format.md §3.3): 'QĐ-UBND' for a typed document; 'UBND-VHXH' for a Công văn.
+
+    No year: that form belongs to legal-normative documents, not to administrative ones.
+    """
+    if type_abbreviation is not None:
+        if type_abbreviation not in TYPE_ABBREVIATIONS.values() and type_abbreviation not in COPY_ABBREVIATIONS.values():
+            raise RuleViolation("kind", "symbol.type", f"'{type_abbreviation}' is not in Phụ lục III")
+        return f"{type_abbreviation}-{agency_abbreviation}"
+    if not field_abbreviation:
+        raise RuleViolation("symbol", "symbol.cong-van", "a Công văn symbol needs the drafting unit or field, e.g. UBND-VHXH")
+    return f"{agency_abbreviation}-{field_abbreviation}"
+
+
+def number_symbol(number: int | None, sym: str) -> str:
+    """'374/QĐ-UBND', '05/UBND-VHXH'; a draft keeps the number blank ('      /QĐ-UBND')."""
+    if number is None:
+        return f"      /{sym}"
+    if number < 1:
+        raise RuleViolation("number", "number.positive", f"document numbers start at 01, got {number}")
+    return f"{pad2(number)}/{sym}"
+
+
+def number_line(number: int | None, sym: str) -> str:
+    """Ô 3: 'Số: 374/QĐ-UBND'; a draft: 'Số:      /QĐ-UBND'."""
+    ns = number_symbol(number, sym)
+    return f"Số:{ns}" if number is None else f"Số: {ns}"
+
+
+def ascii_fold(text: str) -> str:
+    """ASCII for file names: diacritics dropped, Đ→D."""
+    text = text.replace("Đ", "D").replace("đ", "d")
+    decomposed = unicodedata.normalize("NFD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def file_stem(number: int, sym: str) -> str:
+    """'374-QD-UBND', '10-TTr-STTTT': number, type, issuer; ASCII."""
+    return ascii_fold(f"{pad2(number)}-{sym}").replace("/", "-")
+
+
+def signer_block(form: AuthorityForm, *, head_title: str, signer_title: str, collective: str | None = None) -> list[str]:
+    """Ô 7a/7b: the authority and title lines above the name, upper case (nd30-format.md §3.7).
+
+    ``head_title`` is the title of the head whose competence is used ('Chủ tịch'), ``signer_title`` the
+    signer's own title ('Phó Chủ tịch'), ``collective`` the collective body for TM. ('Ủy ban nhân dân').
+    """
+    if form in (AuthorityForm.TM, AuthorityForm.TM_KT) and not collective:
+        raise RuleViolation("authority_form", "signer.collective", f"{form.value} needs the collective body's name")
+    if form is AuthorityForm.HEAD:
+        return [upper(signer_title)]
+    if form is AuthorityForm.TM:
+        return [f"TM. {upper(collective)}", upper(signer_title)]
+    if form is AuthorityForm.TM_KT:
+        return [f"TM. {upper(collective)}", f"KT. {upper(head_title)}", upper(signer_title)]
+    return [f"{form.value} {upper(head_title)}", upper(signer_title)]
+
+
+def join_parties(parties: Sequence[str]) -> str:
+    """'A; B; C và D' — how Điều 3 lists who executes a decision."""
+    if not parties:
+        return ""
+    if len(parties) == 1:
+        return parties[0]
+    return "; ".join(parties[:-1]) + " và " + parties[-1]
+
+
+def with_end_mark(text: str) -> str:
+    """The last paragraph of a body ends with './.' (the Phụ lục III samples and the decree itself)."""
+    text = text.rstrip()
+    if text.endswith(END_MARK):
+        return text
+    return (text if text.endswith(".") else text + ".") + "/."
+
+
+def list_items(items: Sequence[str], *, last: str = ".") -> list[str]:
+    """'- item;' lines with the last one ending in ``last`` (Nơi nhận, several Kính gửi addressees)."""
+    out = []
+    for i, item in enumerate(items):
+        end = last if i == len(items) - 1 else ";"
+        out.append(f"- {item.rstrip(';.')}{end}")
+    return out

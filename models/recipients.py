@@ -1,0 +1,138 @@
+"""Where addressee lines (Kính gửi, Điều 3 parties, Nơi nhận) are resolved to concrete recipients.
+
+A line names targets: an agency, its head or leadership, a unit, an official, a group of agencies
+(addressed to their heads), the parties of an article ('Như Điều 3'), the Kính gửi addressees
+('Như trên') or the archive copy ('Lưu: VT'). A line without targets is unresolved: kept, printed,
+and left for the clerk to settle; it never blocks the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, Unit
+from models.errors import NotFound, RuleViolation
+from models.schemas import AddresseeIn, Target
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A concrete recipient: ('agency', id) addressed to the agency or its head, ('unit', id), ('official', id)."""
+
+    kind: str
+    id: int
+    label: str
+
+
+def agency_by_code(session: Session, code: str, field: str = "agency") -> Agency:
+    agency = session.exec(select(Agency).where(Agency.code == code)).first()
+    if agency is None:
+        raise NotFound(field, "directory.unknown-agency", f"no agency with code '{code}' in the directory")
+    return agency
+
+
+def official_by_code(session: Session, code: str, field: str = "official") -> Official:
+    official = session.exec(select(Official).where(Official.code == code)).first()
+    if official is None:
+        raise NotFound(field, "directory.unknown-official", f"no official with code '{code}' in the directory")
+    return official
+
+
+def unit_by_ref(session: Session, ref: str, field: str = "unit") -> Unit:
+    """A unit written 'agency-code/UNIT', e.g. 'vp-ubnd/P.VHXH'."""
+    agency_code, _, unit_code = ref.partition("/")
+    if not unit_code:
+        raise RuleViolation(field, "directory.unit-ref", f"'{ref}' must be written 'agency-code/UNIT'")
+    agency = agency_by_code(session, agency_code, field)
+    unit = session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == unit_code)).first()
+    if unit is None:
+        raise NotFound(field, "directory.unknown-unit", f"agency '{agency_code}' has no unit '{unit_code}'")
+    return unit
+
+
+def resolve_target(
+    session: Session, target: Target, field: str, *, issuer: Agency,
+    articles: dict[int, Sequence[AddresseeIn]], kinh_gui: Sequence[AddresseeIn],
+) -> list[Recipient]:
+    """The concrete recipients one target names; an error naming ``field`` if it names nothing."""
+    t, code = target.type, target.code or ""
+    if t in ("agency", "head"):
+        agency = agency_by_code(session, code, field)
+        label = agency.name if t == "agency" else f"{agency.head_title} {agency.name}"
+        return [Recipient("agency", agency.id, label)]
+    if t == "official":
+        official = official_by_code(session, code, field)
+        return [Recipient("official", official.id, f"{official.title} {official.full_name}")]
+    if t == "unit":
+        unit = unit_by_ref(session, code, field)
+        return [Recipient("unit", unit.id, unit.name)]
+    if t == "leaders":
+        agency = agency_by_code(session, code, field)
+        leaders = session.exec(
+            select(Official).where(Official.agency_id == agency.id, Official.is_leader).order_by(Official.id)
+        ).all()
+        if not leaders:
+            raise RuleViolation(field, "recipients.leaders-empty", f"agency '{code}' has no leaders in the directory")
+        return [Recipient("official", o.id, f"{o.title} {o.full_name}") for o in leaders]
+    if t == "group":
+        group = session.exec(select(AgencyGroup).where(AgencyGroup.code == code)).first()
+        if group is None:
+            raise NotFound(field, "directory.unknown-group", f"no agency group with code '{code}'")
+        members = session.exec(
+            select(Agency).join(AgencyGroupMember, AgencyGroupMember.agency_id == Agency.id)
+            .where(AgencyGroupMember.group_id == group.id).order_by(Agency.id)
+        ).all()
+        if not members:
+            raise RuleViolation(field, "recipients.group-empty", f"group '{code}' ({group.name}) resolves to no agency")
+        return [Recipient("agency", a.id, f"{a.head_title} {a.name}") for a in members]
+    if t == "article":
+        number = int(code) if code.isdigit() else -1
+        if number not in articles:
+            raise RuleViolation(field, "recipients.article", f"the document has no article {code} naming parties")
+        return _resolve_lines(session, articles[number], f"{field}→Điều {number}", issuer=issuer, articles={}, kinh_gui=())
+    if t == "above":
+        if not kinh_gui:
+            raise RuleViolation(field, "recipients.above", "'Như trên' needs Kính gửi addressees above")
+        return _resolve_lines(session, kinh_gui, f"{field}→Kính gửi", issuer=issuer, articles={}, kinh_gui=())
+    if t == "archive":
+        return []  # the archive copy is stored, not sent
+    raise RuleViolation(field, "recipients.target", f"unknown target type '{t}'")  # pragma: no cover - Literal
+
+
+def _resolve_lines(
+    session: Session, lines: Sequence[AddresseeIn], field: str, *, issuer: Agency,
+    articles: dict[int, Sequence[AddresseeIn]], kinh_gui: Sequence[AddresseeIn],
+) -> list[Recipient]:
+    out: list[Recipient] = []
+    for i, line in enumerate(lines):
+        for target in line.targets:
+            for r in resolve_target(session, target, f"{field}[{i}]", issuer=issuer, articles=articles, kinh_gui=kinh_gui):
+                if r not in out:
+                    out.append(r)
+    return out
+
+
+def resolve_lines(
+    session: Session, lines: Sequence[AddresseeIn], field: str, *, issuer: Agency,
+    articles: dict[int, Sequence[AddresseeIn]] | None = None, kinh_gui: Sequence[AddresseeIn] = (),
+) -> list[Recipient]:
+    """Every concrete recipient named by ``lines``, each once, in order; raises on a line naming nothing real."""
+    return _resolve_lines(session, lines, field, issuer=issuer, articles=articles or {}, kinh_gui=kinh_gui)
+
+
+def check_recipients(recipients: Sequence[AddresseeIn]) -> None:
+    """Nơi nhận ends with the archive line 'Lưu: VT…' (nd30-format.md §3.9), and has it only there."""
+    if not recipients:
+        raise RuleViolation("recipients", "recipients.required", "Nơi nhận is empty; it ends at least with 'Lưu: VT'")
+    last = recipients[-1]
+    if not (last.text.startswith("Lưu: VT") and any(t.type == "archive" for t in last.targets)):
+        raise RuleViolation(
+            f"recipients[{len(recipients) - 1}]", "recipients.archive-last",
+            f"the last line of Nơi nhận must be the archive copy 'Lưu: VT, …' with target 'archive', got '{last.text}'",
+        )
+    for i, line in enumerate(recipients[:-1]):
+        if any(t.type == "archive" for t in line.targets):
+            raise RuleViolation(f"recipients[{i}]", "recipients.archive-last", "only the last line is the archive copy")

@@ -1,0 +1,130 @@
+"""Loads the sample directory of Vĩnh Long (2024) and runs the seed chain: draft, sign, issue."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from models.db import session_scope
+from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
+from models.document import Document, GeneratedFile
+from models.drafting import draft_document, parse_create
+from models.errors import RuleViolation
+from models.issuing import issue_document
+from models.legal_text import AuthorityForm, clean_text, parse_date
+from models.recipients import agency_by_code, official_by_code
+from models.register import open_register
+from models.signing import sign_document
+
+SAMPLE = Path(__file__).parent / "sample"
+DIRECTORY_FILE = SAMPLE / "vinh_long_2024.yaml"
+SEED_CHAIN_FILE = SAMPLE / "seed_chain_2024.yaml"
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise RuleViolation("file", "file.read", f"cannot read {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise RuleViolation("file", "file.yaml", f"{path} is not valid YAML: {exc}") from None
+
+
+def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: bool = True) -> dict[str, int]:
+    """Load agencies, units, groups, officials, signing authority and registers; counts by table."""
+    data = read_yaml(path)
+    codes = [a["code"] for a in data["agencies"]]
+    if session.exec(select(Agency).where(Agency.code.in_(codes))).first():
+        raise RuleViolation("directory", "directory.already-loaded", "the sample directory is loaded in this database already")
+    agencies: dict[str, Agency] = {}
+    for i, raw in enumerate(data["agencies"]):
+        field = f"agencies[{i}]"
+        raw = {k: clean_text(v, f"{field}.{k}", multiline=True) if isinstance(v, str) else v for k, v in raw.items()}
+        parent = raw.pop("parent", None)
+        units = raw.pop("units", [])
+        agency = Agency(**raw, is_sample=is_sample)
+        if parent:
+            if parent not in agencies:
+                raise RuleViolation(f"{field}.parent", "directory.unknown-agency", f"parent '{parent}' is not listed before it")
+            agency.parent_id = agencies[parent].id
+        session.add(agency)
+        session.flush()
+        agencies[agency.code] = agency
+        for unit in units:
+            session.add(Unit(agency_id=agency.id, code=unit["code"], name=clean_text(unit["name"], f"{field}.units")))
+    session.flush()
+    for raw in data["groups"]:
+        group = AgencyGroup(code=raw["code"], name=raw["name"])
+        session.add(group)
+        session.flush()
+        for agency in agencies.values():
+            if agency.category in raw["categories"]:
+                session.add(AgencyGroupMember(group_id=group.id, agency_id=agency.id))
+    for i, raw in enumerate(data["officials"]):
+        raw = dict(raw)
+        agency = agency_by_code(session, raw.pop("agency"), f"officials[{i}].agency")
+        unit_code = raw.pop("unit", None)
+        unit = session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == unit_code)).first() if unit_code else None
+        session.add(Official(**raw, agency_id=agency.id, unit_id=unit.id if unit else None, is_sample=is_sample))
+    session.flush()
+    for i, raw in enumerate(data["signing_authority"]):
+        official = official_by_code(session, raw["official"], f"signing_authority[{i}].official")
+        agency = agency_by_code(session, raw["agency"], f"signing_authority[{i}].agency")
+        session.add(SigningAuthority(official_id=official.id, agency_id=agency.id, kinds=raw.get("kinds", "*"),
+                                     form=AuthorityForm(raw["form"])))
+    for i, raw in enumerate(data["registers"]):
+        agency = agency_by_code(session, raw["agency"], f"registers[{i}].agency")
+        open_register(session, agency.id, raw["year"], series=raw.get("series", "chung"), kinds=raw.get("kinds", "*"),
+                      opening_number=raw.get("opening_number", 0), is_sample=is_sample)
+    session.flush()
+    return {"agencies": len(agencies), "officials": len(data["officials"]), "groups": len(data["groups"]),
+            "registers": len(data["registers"])}
+
+
+@dataclass
+class IssuedDocument:
+    key: str
+    document: Document
+    file: GeneratedFile
+
+
+def _substitute(value: Any, ids: dict[str, int]) -> Any:
+    """'@plan' → the id of the document loaded under the key 'plan'."""
+    if isinstance(value, str) and value.startswith("@"):
+        if value[1:] not in ids:
+            raise RuleViolation("document", "document.unknown", f"'{value}' names no earlier document of the chain")
+        return ids[value[1:]]
+    if isinstance(value, list):
+        return [_substitute(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _substitute(v, ids) for k, v in value.items()}
+    return value
+
+
+def run_seed_chain(engine: Engine, files_dir: Path, path: Path = SEED_CHAIN_FILE,
+                   progress: Callable[[str], None] = lambda _msg: None) -> list[IssuedDocument]:
+    """Draft, sign and issue each document of the chain, each step in its own transaction."""
+    ids: dict[str, int] = {}
+    out: list[IssuedDocument] = []
+    for entry in read_yaml(path)["documents"]:
+        key = entry["key"]
+        spec = parse_create(_substitute(entry["draft"], ids))
+        with session_scope(engine) as session:
+            doc_id = draft_document(session, spec).id
+        progress(f"{key}: drafted")
+        with session_scope(engine) as session:
+            sign_document(session, session.get(Document, doc_id))
+        progress(f"{key}: signed")
+        with session_scope(engine) as session:
+            doc = session.get(Document, doc_id)
+            _, record = issue_document(session, doc, parse_date(entry["issued_on"], f"{key}.issued_on"), files_dir)
+        progress(f"{key}: issued as {record.filename}")
+        ids[key] = doc_id
+        out.append(IssuedDocument(key, doc, record))
+    return out

@@ -1,0 +1,166 @@
+"""Input and body schemas (pydantic): what a drafter gives vanban, and the structured body it stores."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.document import DocumentKind, LinkRelation
+from models.legal_text import AuthorityForm, clean_text, parse_date
+
+TargetType = Literal["agency", "head", "leaders", "unit", "official", "group", "article", "above", "archive"]
+_TARGET = re.compile(r"^(agency|head|leaders|unit|official|group|article|above|archive)(?::(.+))?$")
+
+
+def _clean_strings(value: Any, field: str) -> Any:
+    """NFC-normalise every string of an input, refusing control characters, whatever its nesting."""
+    if isinstance(value, str):
+        return clean_text(value, field)
+    if isinstance(value, list):
+        return [_clean_strings(v, f"{field}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, dict):
+        return {k: _clean_strings(v, f"{field}.{k}" if field else k) for k, v in value.items()}
+    return value
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nfc(cls, data: Any) -> Any:
+        return _clean_strings(data, "") if isinstance(data, dict) else data
+
+
+class Target(Strict):
+    """What an addressee line names. Written compactly in YAML as 'group:so-ban-nganh', 'article:3' …"""
+
+    type: TargetType
+    code: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _parse(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            m = _TARGET.match(data.strip())
+            if not m:
+                raise ValueError(f"'{data}' is not a target such as 'agency:sttt', 'group:so-ban-nganh', 'article:3'")
+            return {"type": m[1], "code": m[2]}
+        return data
+
+    @model_validator(mode="after")
+    def _code_needed(self) -> "Target":
+        if self.type not in ("above", "archive") and not self.code:
+            raise ValueError(f"a '{self.type}' target needs a code, e.g. '{self.type}:…'")
+        return self
+
+
+class AddresseeIn(Strict):
+    """One line as printed (without the leading '- ' and final ';') and what it names."""
+
+    text: str = Field(min_length=1)
+    targets: list[Target] = Field(default_factory=list)
+
+
+class Citation(Strict):
+    """One cited instrument. Laws are cited by name and date only (no number, nd30-format.md §3.6)."""
+
+    law: str | None = Field(default=None, description="Name of a law or ordinance, e.g. 'Luật Tổ chức …'")
+    type_name: str | None = Field(default=None, description="Type of a cited document, e.g. 'Quyết định'")
+    number: str | None = Field(default=None, description="Number and symbol, e.g. '135/QĐ-TTg'")
+    date: date
+    issuer: str | None = Field(default=None, description="e.g. 'Thủ tướng Chính phủ'")
+    subject: str | None = Field(default=None, description="Trích yếu as cited, with its verb: 'phê duyệt Đề án …'")
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        return parse_date(v, "date") if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Citation":
+        if self.law:
+            if self.number or self.type_name:
+                raise ValueError("a law is cited by name and date, without number or type")
+        elif not (self.type_name and self.number and self.issuer):
+            raise ValueError("a cited document needs type_name, number and issuer")
+        elif not re.fullmatch(r"\d+/[^\s/]+(/[^\s/]+)?", self.number):
+            raise ValueError(f"number '{self.number}' must look like '135/QĐ-TTg'")
+        return self
+
+
+class Section(Strict):
+    """A part of a plan or report: 'I. MỤC ĐÍCH, YÊU CẦU', '1. Mục đích', 'a) …'."""
+
+    label: str
+    title: str | None = None
+    text: str | None = None
+    paragraphs: list[str] = Field(default_factory=list)
+    children: list[Section] = Field(default_factory=list)
+
+
+class Article(Strict):
+    """An article of a decision: 'Điều 1. …' (number given by order)."""
+
+    number: int | None = None
+    title: str | None = None
+    text: str | None = None
+    note: str | None = Field(default=None, description="Italic line under the article, e.g. '(Kèm theo …)'")
+    paragraphs: list[str] = Field(default_factory=list)
+
+
+class Assignment(Strict):
+    """A task a decision gives an agency (Điều 2 of the seed): lead, cooperating parties, what, by when."""
+
+    lead: str = Field(description="Agency code of the lead (its head is named)")
+    cooperating: str | None = Field(default=None, description="Who cooperates, as printed")
+    task: str
+    due: date | None = None
+
+    @field_validator("due", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        return parse_date(v, "due") if isinstance(v, str) else v
+
+
+class Body(Strict):
+    """The stored, frozen text structure of a document."""
+
+    proposal: str | None = Field(default=None, description="'Theo đề nghị của …' line of a decision")
+    intro: list[str] = Field(default_factory=list)
+    sections: list[Section] = Field(default_factory=list)
+    articles: list[Article] = Field(default_factory=list)
+    closing: list[str] = Field(default_factory=list)
+    assignments: list[Assignment] = Field(default_factory=list)
+
+
+class LinkIn(Strict):
+    relation: LinkRelation
+    document: int = Field(description="id of the linked document")
+
+
+class DocumentCreate(Strict):
+    """A draft as a drafter gives it. For a decision, ``approves``, ``responds_to``, ``assignments`` and
+    ``executors`` are composed into its articles (see models/composition.py)."""
+
+    kind: DocumentKind
+    issuer: str = Field(description="Agency code")
+    drafting_unit: str | None = Field(default=None, description="Unit code of the drafting unit")
+    field_abbreviation: str | None = Field(default=None, description="Công văn only: 'VHXH' in UBND-VHXH")
+    subject: str = Field(min_length=1, description="Trích yếu")
+    competence: Literal["head", "collective"] | None = Field(default=None, description="Decision: whose competence")
+    legal_bases: list[list[Citation]] = Field(default_factory=list)
+    body: Body = Field(default_factory=Body)
+    kinh_gui: list[AddresseeIn] = Field(default_factory=list)
+    executors: list[AddresseeIn] = Field(default_factory=list)
+    recipients: list[AddresseeIn] = Field(default_factory=list)
+    links: list[LinkIn] = Field(default_factory=list)
+    approves: int | None = Field(default=None, description="Decision: id of the document it approves")
+    responds_to: int | None = Field(default=None, description="Decision: id of the submission it answers")
+    effective: str | None = Field(default=None, description="Decision: 'kể từ ngày ký'")
+    signer: str | None = Field(default=None, description="Official code of the intended signer")
+    authority_form: AuthorityForm | None = None
+    is_sample: bool = False

@@ -1,0 +1,62 @@
+"""Signing authority (thẩm quyền ký): who may sign which kind for which agency, in which form."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from models.directory import Agency, Official, SigningAuthority
+from models.document import KIND_INFO, Document, DocumentKind, DocumentStatus, utcnow
+from models.errors import RuleViolation
+from models.legal_text import AuthorityForm
+from models.recipients import official_by_code
+
+
+def authority_form_for(
+    session: Session, official: Official, agency: Agency, kind: DocumentKind, form: AuthorityForm | None,
+    field: str = "signer",
+) -> AuthorityForm:
+    """The form ``official`` signs ``kind`` for ``agency`` in; an error if the directory grants none.
+
+    With no ``form`` asked for, the official's only form for that kind is used; several need a choice.
+    """
+    grants = session.exec(
+        select(SigningAuthority).where(SigningAuthority.official_id == official.id, SigningAuthority.agency_id == agency.id)
+    ).all()
+    forms = sorted({g.form for g in grants if g.covers(kind.value)}, key=lambda f: f.value)
+    type_name = KIND_INFO[kind][0]
+    if not forms:
+        raise RuleViolation(
+            field, "signer.authority",
+            f"{official.title} {official.full_name} ({official.code}) has no authority to sign a {type_name} of {agency.name}",
+        )
+    if form is None:
+        if len(forms) > 1:
+            raise RuleViolation(
+                "authority_form", "signer.form-ambiguous",
+                f"{official.code} may sign a {type_name} as {', '.join(f.value for f in forms)}: say which",
+            )
+        return forms[0]
+    if form not in forms:
+        raise RuleViolation(
+            "authority_form", "signer.form",
+            f"{official.code} may sign a {type_name} of {agency.code} as {', '.join(f.value for f in forms)}, not {form.value}",
+        )
+    return form
+
+
+def sign_document(session: Session, document: Document, signer_code: str | None = None,
+                  form: AuthorityForm | None = None) -> Document:
+    """Record the signature of a draft (ký): the signer's authority is checked again at this moment."""
+    if document.status is not DocumentStatus.DRAFT:
+        raise RuleViolation("status", "document.sign-draft", f"only a draft can be signed; document #{document.id} is {document.status.value}")
+    if signer_code is None and document.signer_id is None:
+        raise RuleViolation("signer", "signer.required", "no signer given and none planned in the draft")
+    official = official_by_code(session, signer_code) if signer_code else session.get(Official, document.signer_id)
+    agency = session.get(Agency, document.issuer_id)
+    document.authority_form = authority_form_for(session, official, agency, document.kind, form or document.authority_form)
+    document.signer_id = official.id
+    document.status = DocumentStatus.SIGNED
+    document.updated_at = utcnow()
+    session.add(document)
+    session.flush()
+    return document
