@@ -96,6 +96,11 @@ def check_schema(engine: Engine | None = None) -> None:
     if current is None:
         hint = "the database has no vanban schema yet" if "agency" not in tables else "the schema has no version"
         raise VanbanError(f"{hint}: run 'vanban db upgrade' first")
-    if script.get_revision(current) is None:
-        raise VanbanError(f"the database schema is at revision {current}, newer than this vanban knows ({head})")
+    try:
+        known = script.get_revision(current) is not None
+    except Exception:  # alembic raises its own errors for a revision it has no script for  # noqa: BLE001
+        known = False
+    if not known:
+        raise VanbanError(f"the database schema is at revision {current}, which this vanban does not know "
+                          f"(newest here: {head}); use the vanban release that wrote it")
     raise VanbanError(f"the database schema is at revision {current}; run 'vanban db upgrade' to reach {head}")

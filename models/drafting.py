@@ -26,7 +26,8 @@ def parse_create(data: dict) -> DocumentCreate:
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in err["loc"]).lstrip(".") or "input"
-        raise RuleViolation(loc, f"input.{err['type']}", err["msg"]) from None
+        rule = err["type"] if "." in err["type"] else f"input.{err['type']}"  # our own rules carry their id
+        raise RuleViolation(loc, rule, err["msg"]) from None
 
 
 def _issued(session: Session, doc_id: int, field: str, kind: DocumentKind) -> Document:

@@ -52,7 +52,7 @@ QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 END_MARK = "./."
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
 _ABBREVIATION = re.compile(r"^[A-ZĐ0-9]+$")
 
 
@@ -78,7 +78,6 @@ def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
         raise RuleViolation(field, "text.type", f"expected text, got {type(value).__name__}")
     text = unicodedata.normalize("NFC", value)
     allowed = text.replace("\n", "") if multiline else text
-    allowed = allowed.replace("\t", " ") if multiline else allowed
     match = _CONTROL.search(allowed)
     if match:
         raise RuleViolation(
@@ -206,7 +205,10 @@ def signer_block(form: AuthorityForm, *, head_title: str, signer_title: str, col
     if form in (AuthorityForm.TM, AuthorityForm.TM_KT) and not collective:
         raise RuleViolation("authority_form", "signer.collective", f"{form.value} needs the collective body's name")
     if form is AuthorityForm.HEAD:
-        return [upper(signer_title)]
+        if upper(signer_title) != upper(head_title):
+            raise RuleViolation("authority_form", "signer.head",
+                                f"a {signer_title} is not the {head_title}: a deputy signs KT., an acting head Q.")
+        return [upper(head_title)]
     if form is AuthorityForm.TM:
         return [f"TM. {upper(collective)}", upper(signer_title)]
     if form is AuthorityForm.TM_KT:

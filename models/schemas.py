@@ -7,12 +7,24 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from models.document import DocumentKind, LinkRelation
+from models.errors import RuleViolation
 from models.legal_text import AuthorityForm, clean_text, parse_date
 
 TargetType = Literal["agency", "head", "leaders", "unit", "official", "group", "article", "above", "archive"]
 _TARGET = re.compile(r"^(agency|head|leaders|unit|official|group|article|above|archive)(?::(.+))?$")
+
+
+def _date_input(value: Any) -> Any:
+    """A date field: '04/3/2024' or ISO; the rule broken travels as the error type, pydantic adds the path."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_date(value)
+    except RuleViolation as exc:
+        raise PydanticCustomError(exc.rule, exc.message) from None
 
 
 def _clean_strings(value: Any, field: str) -> Any:
@@ -75,10 +87,7 @@ class Citation(Strict):
     issuer: str | None = Field(default=None, description="e.g. 'Thủ tướng Chính phủ'")
     subject: str | None = Field(default=None, description="Trích yếu as cited, with its verb: 'phê duyệt Đề án …'")
 
-    @field_validator("date", mode="before")
-    @classmethod
-    def _date(cls, v: Any) -> Any:
-        return parse_date(v, "date") if isinstance(v, str) else v
+    _check_date = field_validator("date", mode="before")(_date_input)
 
     @model_validator(mode="after")
     def _shape(self) -> "Citation":
@@ -120,10 +129,7 @@ class Assignment(Strict):
     task: str
     due: date | None = None
 
-    @field_validator("due", mode="before")
-    @classmethod
-    def _date(cls, v: Any) -> Any:
-        return parse_date(v, "due") if isinstance(v, str) else v
+    _check_due = field_validator("due", mode="before")(_date_input)
 
 
 class Body(Strict):

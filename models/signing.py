@@ -7,7 +7,7 @@ from sqlmodel import Session, select
 from models.directory import Agency, Official, SigningAuthority
 from models.document import KIND_INFO, Document, DocumentKind, DocumentStatus, utcnow
 from models.errors import RuleViolation
-from models.legal_text import AuthorityForm
+from models.legal_text import AuthorityForm, signer_block
 from models.recipients import official_by_code
 
 
@@ -41,6 +41,8 @@ def authority_form_for(
             "authority_form", "signer.form",
             f"{official.code} may sign a {type_name} of {agency.code} as {', '.join(f.value for f in forms)}, not {form.value}",
         )
+    # the block must be printable: a head form for the head, a collective for TM.
+    signer_block(form, head_title=agency.head_title, signer_title=official.title, collective=agency.collective_name)
     return form
 
 

@@ -1,0 +1,110 @@
+"""Fixtures: real SQLite files (and a real PostgreSQL schema when VANBAN_TEST_DATABASE_URL is set),
+migrated by Alembic, loaded with the sample directory and, where asked, the issued seed chain."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.db import make_engine, migrate, session_scope
+from models.sample_data import load_directory, run_seed_chain
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads or writes the developer's ~/.vanban."""
+    monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("VANBAN_DATABASE_URL", raising=False)
+    from models.config import get_settings
+    from models.db import get_engine
+
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory, name: str, *, chain: bool) -> Path:
+    folder = tmp_path_factory.mktemp(name)
+    engine = make_engine(f"sqlite:///{folder / 'vanban.db'}")
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_directory(session)
+    if chain:
+        run_seed_chain(engine, folder / "files")
+    engine.dispose()
+    return folder
+
+
+@pytest.fixture(scope="session")
+def _directory_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _sqlite_template(tmp_path_factory, "directory", chain=False)
+
+
+@pytest.fixture(scope="session")
+def _chain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _sqlite_template(tmp_path_factory, "chain", chain=True)
+
+
+def _copy(template: Path, tmp_path: Path) -> Engine:
+    target = tmp_path / "db"
+    shutil.copytree(template, target)
+    return make_engine(f"sqlite:///{target / 'vanban.db'}")
+
+
+@pytest.fixture
+def engine(_directory_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite database with the schema and the sample directory."""
+    eng = _copy(_directory_template, tmp_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def chain_engine(_chain_template: Path, tmp_path: Path) -> Iterator[Engine]:
+    """A SQLite database where the seed chain has been issued (its files under db/files)."""
+    eng = _copy(_chain_template, tmp_path)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with Session(engine, expire_on_commit=False) as s:
+        yield s
+
+
+@pytest.fixture
+def files_dir(tmp_path: Path) -> Path:
+    return tmp_path / "files"
+
+
+@pytest.fixture
+def pg_url() -> Iterator[str]:
+    """A fresh schema in the PostgreSQL of VANBAN_TEST_DATABASE_URL, migrated; dropped afterwards."""
+    base = os.environ.get("VANBAN_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("VANBAN_TEST_DATABASE_URL is not set (.ci/run sets it)")
+    schema = f"vanban_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    try:
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
