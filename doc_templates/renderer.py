@@ -6,6 +6,7 @@ writes byte-identical DOCX for the same document.
 from __future__ import annotations
 
 import io
+import math
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import datetime
@@ -17,7 +18,7 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt
+from docx.shared import Cm, Mm, Pt, Twips
 from docx.table import _Cell
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -83,8 +84,8 @@ def _setup(doc, view: DocumentView) -> None:  # noqa: ANN001
     section = doc.sections[0]
     section.orientation = WD_ORIENT.PORTRAIT
     section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = Mm(MARGIN_MM["top"]), Mm(MARGIN_MM["bottom"])
-    section.left_margin, section.right_margin = Mm(MARGIN_MM["left"]), Mm(MARGIN_MM["right"])
+    section.top_margin, section.bottom_margin = _mm_up(MARGIN_MM["top"]), _mm_up(MARGIN_MM["bottom"])
+    section.left_margin, section.right_margin = _mm_up(MARGIN_MM["left"]), _mm_up(MARGIN_MM["right"])
     section.header_distance = section.footer_distance = Mm(10)
     # Page numbers: centred at the top from page 2; page 1 has its own, empty header.
     section.different_first_page_header_footer = True
@@ -114,6 +115,11 @@ def _setup(doc, view: DocumentView) -> None:  # noqa: ANN001
     props.revision = 1
     props.keywords = "vanban; dữ liệu mẫu (sample data)" if view.is_sample else "vanban"
     props.comments = ""
+
+
+def _mm_up(mm: float) -> Twips:
+    """Word stores margins in whole twips: round up, so 15 mm does not become 14.99 mm (out of range)."""
+    return Twips(math.ceil(mm * 1440 / 25.4))
 
 
 def _fonts(rpr) -> None:  # noqa: ANN001

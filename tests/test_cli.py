@@ -1,0 +1,125 @@
+"""The `vanban` command as a clerk runs it: a real process, real files, real SQLite."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.test_drafting import seed_spec
+
+
+def vanban(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
+    return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True,
+                          env=full_env, cwd=cwd, timeout=300)
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    return {"VANBAN_HOME": str(tmp_path / "home")}
+
+
+def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> None:
+    first = vanban("demo", "--out", str(tmp_path / "a"))
+    assert first.returncode == 0, first.stderr
+    names = sorted(p.name for p in (tmp_path / "a").glob("*.docx"))
+    assert names == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "374-QD-UBND.docx"]
+    assert "374/QĐ-UBND" in first.stdout and "04/3/2024" in first.stdout
+    again = vanban("demo", "--out", str(tmp_path / "a"))  # same folder: starts from a fresh database again
+    assert again.returncode == 0, again.stderr
+    other = vanban("demo", "--out", str(tmp_path / "b"))
+    assert other.returncode == 0, other.stderr
+    for name in names:
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+
+
+def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -> None:
+    assert vanban("directory", "load-sample", env=home).returncode == 0
+    spec = tmp_path / "ttr.yaml"
+    spec.write_text(yaml.safe_dump(seed_spec("submission"), allow_unicode=True), encoding="utf-8")
+    drafted = vanban("draft", str(spec), env=home)
+    assert drafted.returncode == 0 and "draft #1" in drafted.stdout, drafted.stderr
+    rendered = vanban("render", "1", "--out", str(tmp_path / "draft.docx"), env=home)
+    assert rendered.returncode == 0 and (tmp_path / "draft.docx").stat().st_size > 5000
+    assert vanban("sign", "1", env=home).returncode == 0
+    issued = vanban("issue", "1", "--date", "20/02/2024", env=home)
+    assert issued.returncode == 0, issued.stderr
+    assert "10/TTr-STTTT" in issued.stdout and "10-TTr-STTTT.docx" in issued.stdout
+    listing = vanban("documents", env=home)
+    assert "10/TTr-STTTT" in listing.stdout and "issued" in listing.stdout
+    shown = vanban("register", "show", "sttt", "--year", "2024", env=home)
+    assert "10/TTr-STTTT" in shown.stdout and "opened after 9" in shown.stdout
+    voided = vanban("register", "void", "1", "--reason", "ban hành nhầm", env=home)
+    assert voided.returncode == 0 and "voided" in voided.stdout
+    assert "voided: ban hành nhầm" in vanban("register", "show", "sttt", "--year", "2024", env=home).stdout
+
+
+def _documents(home: dict[str, str]) -> int:
+    db = Path(home["VANBAN_HOME"]) / "vanban.db"
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select count(*) from document").fetchone()[0]
+
+
+@pytest.mark.parametrize("mutate, expected", [
+    (lambda s: s.update(issuer="so-khong-co"), "issuer: no agency with code 'so-khong-co'"),
+    (lambda s: s.update(signer="ct-ubnd"), "signer: Chủ tịch Nguyễn Văn An (ct-ubnd) has no authority"),
+    (lambda s: s["body"].update(assignments=[{"lead": "sttt", "task": "x", "due": "30/02/2024"}]),
+     "body.assignments[0].due: 30/02/2024 is not a calendar date"),
+    (lambda s: s.update(subject="Về việc\x1b[31m đỏ"), "subject: contains the control character U+001B"),
+])
+def test_bad_drafts_get_one_clear_line_and_nothing_is_written(tmp_path: Path, home: dict[str, str], mutate, expected: str) -> None:  # noqa: ANN001
+    assert vanban("directory", "load-sample", env=home).returncode == 0
+    spec = seed_spec("submission")
+    mutate(spec)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    result = vanban("draft", str(path), env=home)
+    assert result.returncode == 1
+    assert expected in " ".join(result.stderr.split()), result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _documents(home) == 0
+
+
+def test_user_mistakes_never_print_a_traceback(tmp_path: Path, home: dict[str, str]) -> None:
+    (tmp_path / "notyaml.yaml").write_text("kind: [unclosed", encoding="utf-8")
+    cases = [
+        (("draft", str(tmp_path / "missing.yaml")), "cannot read"),
+        (("draft", str(tmp_path / "notyaml.yaml")), "is not valid YAML"),
+        (("issue", "7", "--date", "30/02/2024"), "date: 30/02/2024 is not a calendar date"),
+        (("sign", "42"), "document: no document #42"),
+        (("register", "show", "xyz"), "no agency with code 'xyz'"),
+    ]
+    for args, expected in cases:
+        result = vanban(*args, env=home)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert expected in " ".join(result.stderr.split()), (args, result.stderr)
+        assert "Traceback" not in result.stderr
+
+
+def test_the_directory_loads_once(home: dict[str, str]) -> None:
+    assert vanban("directory", "load-sample", env=home).returncode == 0
+    again = vanban("directory", "load-sample", env=home)
+    assert again.returncode == 1 and "already" in again.stderr
+    agencies = vanban("directory", "agencies", env=home).stdout
+    for name in ("Sở Thông tin và Truyền thông", "Ủy ban nhân dân huyện Bình Tân", "Ban Quản lý các khu công nghiệp"):
+        assert name in agencies
+
+
+def test_an_unreachable_database_is_one_line(home: dict[str, str]) -> None:
+    env = {**home, "VANBAN_DATABASE_URL": "postgresql+psycopg://nobody@127.0.0.1:9/none"}
+    result = vanban("documents", env=env)
+    assert result.returncode == 1 and "database: cannot use" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_schema_from_a_newer_vanban_is_refused(home: dict[str, str]) -> None:
+    assert vanban("db", "upgrade", env=home).returncode == 0
+    with sqlite3.connect(Path(home["VANBAN_HOME"]) / "vanban.db") as conn:
+        conn.execute("update alembic_version set version_num = '9999'")
+    result = vanban("documents", env=home)
+    assert result.returncode == 1 and "revision 9999, which this vanban does not know" in result.stderr
