@@ -1,0 +1,462 @@
+"""Reads any DOCX into what the Decree 30 rules look at: page setup, headers, and the paragraphs of each
+component (agency, Quốc hiệu, Số, date, type name, căn cứ, body, Nơi nhận, signer), each with its
+effective formatting — direct formatting, then the character style, the paragraph style chain, the
+document defaults and the theme fonts, as Word resolves them.
+
+Works on the XML (lxml) rather than python-docx proxies: the checker must stay near the cost of opening.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import docx
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.oxml.ns import qn
+from lxml import etree
+
+from models.errors import VanbanError
+from models.legal_text import TYPE_ABBREVIATIONS
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_ON = {None, "1", "true", "on"}
+TYPE_NAMES = {unicodedata.normalize("NFC", name.upper()): name for name in TYPE_ABBREVIATIONS} | {"CÔNG VĂN": "Công văn"}
+KIND_OF_TYPE = {"QUYẾT ĐỊNH": "decision", "TỜ TRÌNH": "submission", "KẾ HOẠCH": "plan", "BÁO CÁO": "report",
+                "NGHỊ QUYẾT": "resolution"}
+
+
+class UnreadableDocx(VanbanError):
+    """The file is not a DOCX that can be opened (not a zip, encrypted, legacy .doc, corrupt)."""
+
+
+@dataclass
+class Run:
+    text: str
+    fonts: dict[str, str | None]
+    size: float | None
+    bold: bool
+    italic: bool
+    caps: bool
+    underline: bool
+
+
+@dataclass
+class Para:
+    el: etree._Element = field(repr=False)
+    text: str
+    runs: list[Run]
+    align: str
+    first_line_cm: float
+    before_pt: float
+    after_pt: float
+    line: float | None  # line spacing as a multiple of single, when given as such
+    top_border: bool
+    bottom_border: bool
+    place: str  # "body", "header-table", "closing-table", "table", "nested-table"
+    cell: tuple[int, int] | None = None
+
+    @property
+    def shown(self) -> str:
+        """The text as printed (all-caps formatting applied)."""
+        return "".join(r.text.upper() if r.caps else r.text for r in self.runs)
+
+    @property
+    def text_runs(self) -> list[Run]:
+        return [r for r in self.runs if r.text.strip()]
+
+
+@dataclass
+class Layout:
+    page_width_mm: float | None
+    page_height_mm: float | None
+    landscape: bool
+    margins_mm: dict[str, float | None]
+    title_page: bool
+    header_paras: list[Para]  # default header
+    first_header_paras: list[Para] | None  # None: no first-page header of its own
+    paragraphs: list[Para]  # reading order, tables cell by cell
+    tracked_changes: int
+    text_boxes: int
+    nested_tables: int
+    has_tables: bool
+    agency: list[Para] = field(default_factory=list)
+    quoc_hieu: Para | None = None
+    tieu_ngu: Para | None = None
+    tieu_ngu_rule: bool = False
+    agency_rule: bool = False
+    number: Para | None = None
+    date: Para | None = None
+    vv: Para | None = None
+    type_name: Para | None = None
+    subject: Para | None = None
+    subject_rule: bool = False
+    attached_note: Para | None = None
+    authority: Para | None = None
+    bases: list[Para] = field(default_factory=list)
+    decides: Para | None = None
+    kinh_gui: list[Para] = field(default_factory=list)
+    body: list[Para] = field(default_factory=list)
+    notes: list[Para] = field(default_factory=list)
+    noi_nhan: Para | None = None
+    noi_nhan_items: list[Para] = field(default_factory=list)
+    signer_lines: list[Para] = field(default_factory=list)
+    signer_name: Para | None = None
+
+    @cached_property
+    def kind(self) -> str:
+        """decision, submission, plan, report, resolution, official_letter or other."""
+        if self.type_name is not None:
+            return KIND_OF_TYPE.get(_squash(self.type_name.shown), "other")
+        return "official_letter" if self.vv is not None else "other"
+
+    @property
+    def is_draft(self) -> bool:
+        """A draft: the number is still blank ('Số:      /QĐ-UBND')."""
+        return self.number is not None and re.match(r"^Số:\s*/", self.number.text.strip()) is not None
+
+    @property
+    def attached(self) -> bool:
+        """A document issued with a decision ("Kèm theo Quyết định …"): no Số line, no date, no signer."""
+        return self.attached_note is not None
+
+
+def _squash(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def _on(el: etree._Element | None) -> bool | None:
+    if el is None:
+        return None
+    return el.get(f"{W}val") in _ON
+
+
+class _Styles:
+    """Style chains and defaults of one document, with theme fonts resolved."""
+
+    def __init__(self, document) -> None:  # noqa: ANN001
+        styles = document.styles.element
+        self.by_id = {s.get(f"{W}styleId"): s for s in styles.iter(f"{W}style")}
+        self.default_para = next((sid for sid, s in self.by_id.items()
+                                  if s.get(f"{W}type") == "paragraph" and s.get(f"{W}default") in ("1", "true")), None)
+        defaults = styles.find(f"{W}docDefaults")
+        self.doc_rpr = defaults.find(f"{W}rPrDefault/{W}rPr") if defaults is not None else None
+        self.doc_ppr = defaults.find(f"{W}pPrDefault/{W}pPr") if defaults is not None else None
+        self.theme = _theme_fonts(document)
+        self._chains: dict[str | None, list[etree._Element]] = {}
+
+    def chain(self, style_id: str | None) -> list[etree._Element]:
+        if style_id not in self._chains:
+            out, seen, sid = [], set(), style_id
+            while sid and sid in self.by_id and sid not in seen:
+                seen.add(sid)
+                out.append(self.by_id[sid])
+                based = self.by_id[sid].find(f"{W}basedOn")
+                sid = based.get(f"{W}val") if based is not None else None
+            self._chains[style_id] = out
+        return self._chains[style_id]
+
+    def para_style(self, p: etree._Element) -> str | None:
+        ps = p.find(f"{W}pPr/{W}pStyle")
+        return ps.get(f"{W}val") if ps is not None else self.default_para
+
+    def rpr_chain(self, r: etree._Element, para_style: str | None) -> list[etree._Element]:
+        chain = [r.find(f"{W}rPr")]
+        rs = r.find(f"{W}rPr/{W}rStyle")
+        if rs is not None:
+            chain += [s.find(f"{W}rPr") for s in self.chain(rs.get(f"{W}val"))]
+        chain += [s.find(f"{W}rPr") for s in self.chain(para_style)]
+        chain.append(self.doc_rpr)
+        return [e for e in chain if e is not None]
+
+    def ppr_chain(self, p: etree._Element, para_style: str | None) -> list[etree._Element]:
+        chain = [p.find(f"{W}pPr")] + [s.find(f"{W}pPr") for s in self.chain(para_style)] + [self.doc_ppr]
+        return [e for e in chain if e is not None]
+
+    def font(self, chain: list[etree._Element], key: str) -> str | None:
+        """Within one rFonts a theme attribute wins over the name; the first level that says anything wins."""
+        for rpr in chain:
+            fonts = rpr.find(f"{W}rFonts")
+            if fonts is None:
+                continue
+            theme = fonts.get(f"{W}{key}Theme")
+            if theme is not None:
+                return self.theme.get(theme, f"theme:{theme}")
+            name = fonts.get(f"{W}{key}")
+            if name is not None:
+                return name
+        return None
+
+
+def _theme_fonts(document) -> dict[str, str]:  # noqa: ANN001
+    for rel in document.part.rels.values():
+        if rel.reltype == RT.THEME and not rel.is_external:
+            root = etree.fromstring(rel.target_part.blob)
+            a = "{http://schemas.openxmlformats.org/drawingml/2006/main}"
+            out = {}
+            for scheme, prefix in (("majorFont", "major"), ("minorFont", "minor")):
+                node = root.find(f".//{a}{scheme}")
+                if node is None:
+                    continue
+                for script, suffix in (("latin", "HAnsi"), ("ea", "EastAsia"), ("cs", "Bidi")):
+                    face = node.find(f"{a}{script}")
+                    if face is not None:
+                        out[f"{prefix}{suffix}"] = face.get("typeface") or None
+                out[f"{prefix}Ascii"] = out.get(f"{prefix}HAnsi")
+            return out
+    return {}
+
+
+def _first(chain: list[etree._Element], tag: str) -> etree._Element | None:
+    for e in chain:
+        found = e.find(f"{W}{tag}")
+        if found is not None:
+            return found
+    return None
+
+
+def _para(styles: _Styles, p: etree._Element, place: str, cell: tuple[int, int] | None = None) -> Para:
+    pstyle = styles.para_style(p)
+    runs: list[Run] = []
+    for r in p.iter(f"{W}r"):
+        if _inside(r, p, f"{W}txbxContent") or _inside(r, p, f"{W}del"):
+            continue
+        text = "".join(ch.text or ("\t" if ch.tag == f"{W}tab" else "\n" if ch.tag == f"{W}br" else "")
+                       for ch in r.iterchildren(f"{W}t", f"{W}tab", f"{W}br"))
+        chain = styles.rpr_chain(r, pstyle)
+        sz = _first(chain, "sz")
+        underline = _first(chain, "u")
+        runs.append(Run(
+            text=text, fonts={k: styles.font(chain, k) for k in ("ascii", "hAnsi")},
+            size=int(sz.get(f"{W}val")) / 2 if sz is not None and sz.get(f"{W}val", "").isdigit() else None,
+            bold=bool(_on(_first(chain, "b"))), italic=bool(_on(_first(chain, "i"))), caps=bool(_on(_first(chain, "caps"))),
+            underline=underline is not None and underline.get(f"{W}val") not in (None, "none"),
+        ))
+    pchain = styles.ppr_chain(p, pstyle)
+    jc = _first(pchain, "jc")
+    ind = next((e.find(f"{W}ind") for e in pchain if e.find(f"{W}ind") is not None
+                and ({f"{W}firstLine", f"{W}hanging"} & set(e.find(f"{W}ind").attrib))), None)
+    first = 0.0
+    if ind is not None:
+        first = int(ind.get(f"{W}firstLine", 0) or 0) - int(ind.get(f"{W}hanging", 0) or 0)
+    spacing_before = next((e.find(f"{W}spacing").get(f"{W}before") for e in pchain
+                           if e.find(f"{W}spacing") is not None and e.find(f"{W}spacing").get(f"{W}before") is not None), "0")
+    spacing_after = next((e.find(f"{W}spacing").get(f"{W}after") for e in pchain
+                          if e.find(f"{W}spacing") is not None and e.find(f"{W}spacing").get(f"{W}after") is not None), "0")
+    line_el = next((e.find(f"{W}spacing") for e in pchain
+                    if e.find(f"{W}spacing") is not None and e.find(f"{W}spacing").get(f"{W}line") is not None), None)
+    line = None
+    if line_el is not None and line_el.get(f"{W}lineRule", "auto") == "auto":
+        line = int(line_el.get(f"{W}line")) / 240
+    border = p.find(f"{W}pPr/{W}pBdr")
+    text = "".join(r.text for r in runs)
+    return Para(
+        el=p, text=unicodedata.normalize("NFC", text), runs=runs,
+        align=jc.get(f"{W}val") if jc is not None else "left", first_line_cm=first / 567,
+        before_pt=int(spacing_before) / 20, after_pt=int(spacing_after) / 20, line=line,
+        top_border=border is not None and border.find(f"{W}top") is not None,
+        bottom_border=border is not None and border.find(f"{W}bottom") is not None,
+        place=place, cell=cell,
+    )
+
+
+def _inside(el: etree._Element, stop: etree._Element, tag: str) -> bool:
+    parent = el.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag == tag:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+def _blocks(container: etree._Element):  # noqa: ANN202
+    """Body children in order, looking through content controls (w:sdt)."""
+    for child in container:
+        if child.tag == f"{W}sdt":
+            content = child.find(f"{W}sdtContent")
+            if content is not None:
+                yield from _blocks(content)
+        else:
+            yield child
+
+
+def open_docx(data: bytes):  # noqa: ANN201
+    """python-docx's Document, or UnreadableDocx with the reason in words."""
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise UnreadableDocx("an encrypted document or a legacy .doc file (OLE), not a DOCX; save it as .docx without a password")
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise UnreadableDocx("not a DOCX (it is not a zip archive)")
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile as exc:
+        raise UnreadableDocx(f"a damaged zip archive ({exc})") from None
+    if "word/document.xml" not in names:
+        raise UnreadableDocx("a zip archive without word/document.xml, so not a Word document")
+    try:
+        return docx.Document(io.BytesIO(data))
+    except Exception as exc:  # python-docx and lxml raise many kinds on damaged parts  # noqa: BLE001
+        raise UnreadableDocx(f"a damaged DOCX ({type(exc).__name__}: {exc})") from None
+
+
+def _header_paras(document, styles: _Styles, sect_pr: etree._Element, kind: str) -> list[Para] | None:  # noqa: ANN001
+    for ref in sect_pr.findall(f"{W}headerReference"):
+        if ref.get(f"{W}type") == kind:
+            part = document.part.related_parts.get(ref.get(qn("r:id")))
+            if part is None:
+                return None
+            return [_para(styles, p, "header") for p in part.element.iter(f"{W}p")]
+    return None
+
+
+def read_layout(data: bytes) -> Layout:
+    """The layout of a DOCX with its Decree 30 components found."""
+    document = open_docx(data)
+    styles = _Styles(document)
+    body = document.element.body
+    sect_pr = body.find(f"{W}sectPr")
+    if sect_pr is None:
+        sect_pr = etree.SubElement(etree.Element("x"), f"{W}sectPr")
+    pg = sect_pr.find(f"{W}pgSz")
+    mar = sect_pr.find(f"{W}pgMar")
+
+    def mm(el, attr):  # noqa: ANN001, ANN202
+        value = el.get(f"{W}{attr}") if el is not None else None
+        return int(value) * 25.4 / 1440 if value not in (None, "") and value.lstrip("-").isdigit() else None
+
+    paragraphs: list[Para] = []
+    tables = [b for b in _blocks(body) if b.tag == f"{W}tbl"]
+    nested = 0
+    for index, block in enumerate(_blocks(body)):
+        if block.tag == f"{W}p":
+            paragraphs.append(_para(styles, block, "body"))
+        elif block.tag == f"{W}tbl":
+            place = "header-table" if block is tables[0] and not any(p.text.strip() for p in paragraphs) else \
+                "closing-table" if block is tables[-1] else "table"
+            for r, row in enumerate(block.findall(f"{W}tr")):
+                for c, tc in enumerate(row.findall(f"{W}tc")):
+                    for p in tc.iter(f"{W}p"):
+                        inner = _inside(p, tc, f"{W}tbl")
+                        nested += inner and p.getparent().tag == f"{W}tc"
+                        paragraphs.append(_para(styles, p, "nested-table" if inner else place, (r, c)))
+    tracked = sum(1 for _ in body.iter(f"{W}ins", f"{W}del", f"{W}moveFrom", f"{W}moveTo"))
+    layout = Layout(
+        page_width_mm=mm(pg, "w"), page_height_mm=mm(pg, "h"),
+        landscape=(pg is not None and pg.get(f"{W}orient") == "landscape") or
+                  ((mm(pg, "w") or 0) > (mm(pg, "h") or 0)),
+        margins_mm={k: mm(mar, k) for k in ("top", "bottom", "left", "right")},
+        title_page=_on(sect_pr.find(f"{W}titlePg")) is True,
+        header_paras=_header_paras(document, styles, sect_pr, "default") or [],
+        first_header_paras=_header_paras(document, styles, sect_pr, "first"),
+        paragraphs=paragraphs, tracked_changes=tracked,
+        text_boxes=sum(1 for _ in body.iter(f"{W}txbxContent")), nested_tables=nested, has_tables=bool(tables),
+    )
+    _classify(layout)
+    return layout
+
+
+_NUMBER_START = re.compile(r"^Số\s*:")
+_DATE = re.compile(r",\s*ngày\b")
+_ARTICLE = re.compile(r"^Điều\s+\d+\s*\.")
+
+
+def _classify(layout: Layout) -> None:
+    """Find each component by its text and place (what a reader of the page would do)."""
+    paras = [p for p in layout.paragraphs if p.place != "nested-table"]
+    head = [p for p in paras if p.place == "header-table"]
+    for p in paras[:12]:
+        squashed = _squash(p.shown).upper()
+        if layout.quoc_hieu is None and squashed.startswith(("CỘNG HÒA XÃ HỘI", "CỘNG HOÀ XÃ HỘI")):
+            layout.quoc_hieu = p
+        elif layout.tieu_ngu is None and _squash(p.text).startswith("Độc lập"):
+            layout.tieu_ngu = p
+    if layout.tieu_ngu is not None:
+        following = _next(paras, layout.tieu_ngu)
+        layout.tieu_ngu_rule = layout.tieu_ngu.bottom_border or (
+            following is not None and following.top_border and not following.text.strip()
+            and following.place == layout.tieu_ngu.place) or _has_line_shape(layout.tieu_ngu, following)
+    left = [p for p in head if p.cell == (0, 0)]
+    for p in left:
+        if not p.text.strip() or _NUMBER_START.match(p.text):
+            layout.agency_rule = p.top_border or _has_line_shape(p, None)
+            break
+        layout.agency.append(p)
+    if layout.agency and layout.agency[-1].bottom_border:
+        layout.agency_rule = True
+    for p in head or paras[:15]:
+        if layout.number is None and _NUMBER_START.match(p.text.strip()):
+            layout.number = p
+        elif layout.date is None and _DATE.search(p.text):
+            layout.date = p
+        elif layout.vv is None and p.text.strip().startswith("V/v"):
+            layout.vv = p
+    body = [p for p in paras if p.place == "body"]
+    rest = [p for p in body if p.text.strip()]
+    i = 0
+    if rest and _squash(rest[0].shown) in TYPE_NAMES:
+        layout.type_name = rest[0]
+        i = 1
+        if i < len(rest):
+            layout.subject = rest[i]
+            i += 1
+        if i < len(rest) and rest[i].text.strip().startswith("(Kèm theo"):
+            layout.attached_note = rest[i]  # an attached document's rule line comes under this line (§8)
+            i += 1
+        if layout.subject is not None:
+            above = rest[i - 1]
+            after = _next(paras, above)
+            layout.subject_rule = (after is not None and after.top_border and not after.text.strip()) or above.bottom_border
+    if layout.kind in ("decision", "resolution") and i < len(rest) \
+            and not rest[i].text.strip().startswith(("Căn cứ", "Theo", "QUYẾT ĐỊNH:", "QUYẾT NGHỊ:")):
+        layout.authority = rest[i]
+        i += 1
+    if layout.kind in ("decision", "resolution"):
+        for j in range(i, len(rest)):
+            if _squash(rest[j].shown) in ("QUYẾT ĐỊNH:", "QUYẾT NGHỊ:"):
+                layout.decides = rest[j]
+                layout.bases = rest[i:j]
+                i = j + 1
+                break
+    in_kinh_gui = False  # several addressees continue as "- …;" lines under "Kính gửi:"
+    for p in rest[i:]:
+        text = p.text.strip()
+        in_kinh_gui = text.startswith("Kính gửi") or (in_kinh_gui and text.startswith("-"))
+        if in_kinh_gui:
+            layout.kinh_gui.append(p)
+        elif p.align == "center" and text.startswith("(") and text.endswith(")"):
+            layout.notes.append(p)
+        else:
+            layout.body.append(p)
+    closing = [p for p in paras if p.place == "closing-table" and p.text.strip()]
+    for p in closing:
+        if p.cell and p.cell[1] == 0:
+            if p.text.strip().startswith("Nơi nhận"):
+                layout.noi_nhan = p
+            elif layout.noi_nhan is not None:
+                layout.noi_nhan_items.append(p)
+        elif p.cell and p.cell[1] >= 1:
+            layout.signer_lines.append(p)
+    if layout.signer_lines:
+        layout.signer_name = layout.signer_lines.pop()
+
+
+def _next(paras: list[Para], p: Para) -> Para | None:
+    for i, q in enumerate(paras):
+        if q is p:
+            return paras[i + 1] if i + 1 < len(paras) else None
+    return None
+
+
+def _has_line_shape(*paras: Para | None) -> bool:
+    """A drawn line (DrawingML or VML) anchored in the paragraph also counts as a rule line."""
+    for p in paras:
+        if p is None:
+            continue
+        for el in p.el.iter():
+            tag = el.tag if isinstance(el.tag, str) else ""
+            if tag.endswith("}line") or tag.endswith("}cxnSp") or (tag.endswith("}prstGeom") and el.get("prst") == "line"):
+                return True
+    return False
