@@ -37,6 +37,8 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     assert other.returncode == 0, other.stderr
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    checked = vanban("check", *(str(tmp_path / "a" / name) for name in names))
+    assert checked.returncode == 0 and "3 files checked: 0 with errors" in checked.stdout, checked.stdout
 
 
 def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -> None:
