@@ -9,7 +9,7 @@ import io
 import math
 import xml.etree.ElementTree as ET
 import zipfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from docx import Document as new_docx
@@ -64,8 +64,9 @@ def render_markup(view: DocumentView) -> ET.Element:
 def render_docx(view: DocumentView) -> bytes:
     """The DOCX bytes of a document; the same view always gives the same bytes."""
     tree = render_markup(view)
-    doc = new_docx()
-    _setup(doc, view)
+    doc = base_document()
+    set_core_properties(doc, title=view.title, subject=view.subject, author=view.issuer_name, on=view.issued_on,
+                        keywords="vanban; dữ liệu mẫu (sample data)" if view.is_sample else "vanban")
     parts = list(tree)
     last_body = max((i for i, el in enumerate(parts) if el.tag in BODY_TAGS and (el.text or "").strip()), default=None)
     for i, el in enumerate(parts):
@@ -75,17 +76,20 @@ def render_docx(view: DocumentView) -> bytes:
         _PART[el.tag](doc, view, el, text)
     buffer = io.BytesIO()
     doc.save(buffer)
-    return _freeze_zip(buffer.getvalue())
+    return freeze_zip(buffer.getvalue())
 
 
 # --- page, styles, runs -------------------------------------------------------------------------
 
-def _setup(doc, view: DocumentView) -> None:  # noqa: ANN001
+def base_document(*, landscape: bool = False):  # noqa: ANN201
+    """An empty DOCX with the Decree 30 page (A4, margins, page numbers from page 2) and fonts."""
+    doc = new_docx()
     section = doc.sections[0]
-    section.orientation = WD_ORIENT.PORTRAIT
-    section.page_width, section.page_height = Mm(210), Mm(297)
-    section.top_margin, section.bottom_margin = _mm_up(MARGIN_MM["top"]), _mm_up(MARGIN_MM["bottom"])
-    section.left_margin, section.right_margin = _mm_up(MARGIN_MM["left"]), _mm_up(MARGIN_MM["right"])
+    section.orientation = WD_ORIENT.LANDSCAPE if landscape else WD_ORIENT.PORTRAIT
+    width, height = (Mm(297), Mm(210)) if landscape else (Mm(210), Mm(297))
+    section.page_width, section.page_height = width, height
+    section.top_margin, section.bottom_margin = mm_up(MARGIN_MM["top"]), mm_up(MARGIN_MM["bottom"])
+    section.left_margin, section.right_margin = mm_up(MARGIN_MM["left"]), mm_up(MARGIN_MM["right"])
     section.header_distance = section.footer_distance = Mm(10)
     # Page numbers: centred at the top from page 2; page 1 has its own, empty header.
     section.different_first_page_header_footer = True
@@ -96,33 +100,34 @@ def _setup(doc, view: DocumentView) -> None:  # noqa: ANN001
 
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
-    _fonts(defaults)
+    set_fonts(defaults)
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(SIZE["body"])
-    _fonts(normal.element.get_or_add_rPr())
+    set_fonts(normal.element.get_or_add_rPr())
     pf = normal.paragraph_format
     pf.space_before = pf.space_after = Pt(0)
     pf.line_spacing = 1.0
+    return doc
 
+
+def set_core_properties(doc, *, title: str, subject: str, author: str, on: date | None, keywords: str) -> None:  # noqa: ANN001
+    """Core properties from the document's own data (never the clock), for byte-identical output."""
     props = doc.core_properties
-    stamp = datetime.combine(view.issued_on, datetime.min.time()) if view.issued_on else EPOCH
-    props.title = view.title
-    props.subject = view.subject
-    props.author = view.issuer_name
+    stamp = datetime.combine(on, datetime.min.time()) if on else EPOCH
+    props.title, props.subject, props.author, props.keywords = title, subject, author, keywords
     props.last_modified_by = "vanban"
     props.created = props.modified = stamp
     props.revision = 1
-    props.keywords = "vanban; dữ liệu mẫu (sample data)" if view.is_sample else "vanban"
     props.comments = ""
 
 
-def _mm_up(mm: float) -> Twips:
+def mm_up(mm: float) -> Twips:
     """Word stores margins in whole twips: round up, so 15 mm does not become 14.99 mm (out of range)."""
     return Twips(math.ceil(mm * 1440 / 25.4))
 
 
-def _fonts(rpr) -> None:  # noqa: ANN001
+def set_fonts(rpr) -> None:  # noqa: ANN001
     """Times New Roman for every script; theme fonts removed (they would win over the names)."""
     fonts = rpr.find(qn("w:rFonts"))
     if fonts is None:
@@ -135,17 +140,17 @@ def _fonts(rpr) -> None:  # noqa: ANN001
         fonts.set(qn(key), FONT)
 
 
-def _run(paragraph, text: str, size: float, *, bold: bool = False, italic: bool = False):  # noqa: ANN001, ANN202
+def add_run(paragraph, text: str, size: float, *, bold: bool = False, italic: bool = False):  # noqa: ANN001, ANN202
     run = paragraph.add_run(text)
     run.font.size = Pt(size)
     run.font.name = FONT
     run.bold = bold
     run.italic = italic
-    _fonts(run._r.get_or_add_rPr())
+    set_fonts(run._r.get_or_add_rPr())
     return run
 
 
-def _para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent=None, first_line=None):  # noqa: ANN001, ANN202
+def add_para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent=None, first_line=None):  # noqa: ANN001, ANN202
     """A paragraph in a document or table cell (a new cell's empty first paragraph is reused)."""
     first = container.paragraphs[0] if isinstance(container, _Cell) and len(container.paragraphs) == 1 else None
     fresh = first is not None and first._p.pPr is None and not first.runs
@@ -161,15 +166,15 @@ def _para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent=No
     return p
 
 
-def _line(container, text: str, size: float, **style) -> None:  # noqa: ANN001
+def add_line(container, text: str, size: float, **style) -> None:  # noqa: ANN001
     before = style.pop("before", Pt(0))
     align = style.pop("align", WD_ALIGN_PARAGRAPH.CENTER)
-    _run(_para(container, align=align, before=before), text, size, **style)
+    add_run(add_para(container, align=align, before=before), text, size, **style)
 
 
-def _rule(container, width_pt: float, box_pt: float) -> None:  # noqa: ANN001
+def add_rule(container, width_pt: float, box_pt: float) -> None:  # noqa: ANN001
     """A solid rule of ``width_pt`` centred in a box ``box_pt`` wide: an empty paragraph's top border."""
-    p = _para(container)
+    p = add_para(container)
     ppr = p._p.get_or_add_pPr()
     border = OxmlElement("w:pBdr")
     top = OxmlElement("w:top")
@@ -189,7 +194,7 @@ def _rule(container, width_pt: float, box_pt: float) -> None:  # noqa: ANN001
 def _page_field(paragraph) -> None:  # noqa: ANN001
     """A PAGE field (complex field, which Word and LibreOffice both update)."""
     for kind, instr in (("begin", None), (None, " PAGE "), ("separate", None), (None, "2"), ("end", None)):
-        run = _run(paragraph, "", SIZE["page"])
+        run = add_run(paragraph, "", SIZE["page"])
         if kind:
             fld = OxmlElement("w:fldChar")
             fld.set(qn("w:fldCharType"), kind)
@@ -203,7 +208,7 @@ def _page_field(paragraph) -> None:  # noqa: ANN001
             run.text = instr
 
 
-def _table(doc, rows: int, cols: tuple, *, keep_rows: bool = False):  # noqa: ANN001, ANN202
+def add_table(doc, rows: int, cols: tuple, *, keep_rows: bool = False):  # noqa: ANN001, ANN202
     """A borderless two-column table of fixed widths ``cols``."""
     table = doc.add_table(rows=rows, cols=2)
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
@@ -225,61 +230,61 @@ def _table(doc, rows: int, cols: tuple, *, keep_rows: bool = False):  # noqa: AN
 def _header(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
     """Ô 1–4 (and 5b): agency | Quốc hiệu, Tiêu ngữ; then Số | place and date on one baseline."""
     with_number = v.number_line is not None
-    table = _table(doc, 2 if with_number else 1, HEADER_COLS)
+    table = add_table(doc, 2 if with_number else 1, HEADER_COLS)
     left, right = table.rows[0].cells
     left_box, right_box = (col.pt - CELL_PADDING_PT for col in HEADER_COLS)
     if v.parent_line:
-        _line(left, v.parent_line, SIZE["agency"])
+        add_line(left, v.parent_line, SIZE["agency"])
     for line in v.issuer_lines:
-        _line(left, line, SIZE["agency"], bold=True)
+        add_line(left, line, SIZE["agency"], bold=True)
     name_width = max(text_width_pt(line, SIZE["agency"], bold=True) for line in v.issuer_lines)
-    _rule(left, min(name_width, left_box) * 0.4, left_box)  # 1/3 to 1/2 of the agency name
-    _line(right, QUOC_HIEU, SIZE["quoc_hieu"], bold=True)
-    _line(right, TIEU_NGU, SIZE["tieu_ngu"], bold=True)
-    _rule(right, text_width_pt(TIEU_NGU, SIZE["tieu_ngu"], bold=True), right_box)  # as long as the Tiêu ngữ
+    add_rule(left, min(name_width, left_box) * 0.4, left_box)  # 1/3 to 1/2 of the agency name
+    add_line(right, QUOC_HIEU, SIZE["quoc_hieu"], bold=True)
+    add_line(right, TIEU_NGU, SIZE["tieu_ngu"], bold=True)
+    add_rule(right, text_width_pt(TIEU_NGU, SIZE["tieu_ngu"], bold=True), right_box)  # as long as the Tiêu ngữ
     if with_number:
         number_cell, date_cell = table.rows[1].cells
-        _line(number_cell, v.number_line, SIZE["number"], before=Pt(6))
+        add_line(number_cell, v.number_line, SIZE["number"], before=Pt(6))
         if v.vv_line:
-            _line(number_cell, v.vv_line, SIZE["vv"], before=GAP)
-        _line(date_cell, v.date_line, SIZE["date"], italic=True, before=Pt(6))
+            add_line(number_cell, v.vv_line, SIZE["vv"], before=GAP)
+        add_line(date_cell, v.date_line, SIZE["date"], italic=True, before=Pt(6))
 
 
 def _type(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    _line(doc, text, SIZE["type"], bold=True, before=Pt(18))
+    add_line(doc, text, SIZE["type"], bold=True, before=Pt(18))
 
 
 def _subject(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    _line(doc, text, SIZE["subject"], bold=True)
+    add_line(doc, text, SIZE["subject"], bold=True)
     width = min(text_width_pt(text, SIZE["subject"], bold=True), TEXT_WIDTH.pt)
-    _rule(doc, width * 0.4, TEXT_WIDTH.pt)
+    add_rule(doc, width * 0.4, TEXT_WIDTH.pt)
 
 
 def _authority(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    _line(doc, text, SIZE["body"], bold=True, before=Pt(12))
+    add_line(doc, text, SIZE["body"], bold=True, before=Pt(12))
 
 
 def _decides(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    _line(doc, text, SIZE["body"], bold=True, before=Pt(12))
+    add_line(doc, text, SIZE["body"], bold=True, before=Pt(12))
 
 
 def _basis(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
-    _run(p, text, SIZE["body"], italic=True)
+    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+    add_run(p, text, SIZE["body"], italic=True)
 
 
 def _labelled(doc, label: str, title: str | None, text: str, *, bold_label: bool) -> None:  # noqa: ANN001
     """'Điều 1. …', 'I. MỤC TIÊU', '1. …': a titled label line is bold; an untitled one runs into text."""
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
     if title:
-        _run(p, f"{label} {title}", SIZE["body"], bold=True)
+        add_run(p, f"{label} {title}", SIZE["body"], bold=True)
         if text:
-            p = _para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
-            _run(p, text, SIZE["body"])
+            p = add_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+            add_run(p, text, SIZE["body"])
         return
-    _run(p, label, SIZE["body"], bold=bold_label)
+    add_run(p, label, SIZE["body"], bold=bold_label)
     if text:
-        _run(p, f" {text}", SIZE["body"])
+        add_run(p, f" {text}", SIZE["body"])
 
 
 def _article(doc, _v, el, text: str) -> None:  # noqa: ANN001
@@ -291,11 +296,11 @@ def _section(doc, _v, el, text: str) -> None:  # noqa: ANN001
 
 
 def _note(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    _line(doc, text, SIZE["body"], italic=True, before=GAP)
+    add_line(doc, text, SIZE["body"], italic=True, before=GAP)
 
 
 def _p(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    _run(_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT), text, SIZE["body"])
+    add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT), text, SIZE["body"])
 
 
 def _kinh_gui(doc, _v, el, _text) -> None:  # noqa: ANN001
@@ -303,31 +308,31 @@ def _kinh_gui(doc, _v, el, _text) -> None:  # noqa: ANN001
     items = [" ".join((to.text or "").split()) for to in el]
     lead = "Kính gửi:"
     if len(items) == 1:
-        _line(doc, f"{lead} {items[0].rstrip('.')}.", SIZE["body"], before=Pt(12))
+        add_line(doc, f"{lead} {items[0].rstrip('.')}.", SIZE["body"], before=Pt(12))
         return
     start = Cm(3)
-    p = _para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12), indent=start)
+    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12), indent=start)
     lines = [f"- {item.rstrip(';.')}{'.' if i == len(items) - 1 else ';'}" for i, item in enumerate(items)]
-    _run(p, f"{lead} {lines[0]}", SIZE["body"])
+    add_run(p, f"{lead} {lines[0]}", SIZE["body"])
     under_colon = start + Pt(text_width_pt(lead + " ", SIZE["body"]))
     for line in lines[1:]:
-        _run(_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=under_colon), line, SIZE["body"])
+        add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=under_colon), line, SIZE["body"])
 
 
 def _closing(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
     """Ô 9b | ô 7a–7b: Nơi nhận on the left, level with the signer's authority line on the right."""
-    table = _table(doc, 1, CLOSING_COLS, keep_rows=True)
+    table = add_table(doc, 1, CLOSING_COLS, keep_rows=True)
     left, right = table.rows[0].cells
     if v.recipients:
-        _line(left, "Nơi nhận:", SIZE["noi_nhan"], bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12))
+        add_line(left, "Nơi nhận:", SIZE["noi_nhan"], bold=True, italic=True, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12))
         dash = Pt(text_width_pt("- ", SIZE["noi_nhan_item"]))
         for item in v.recipients:  # a wrapped item continues under its text, not under the dash
-            p = _para(left, align=WD_ALIGN_PARAGRAPH.LEFT, indent=dash, first_line=-dash)
-            _run(p, item, SIZE["noi_nhan_item"])
+            p = add_para(left, align=WD_ALIGN_PARAGRAPH.LEFT, indent=dash, first_line=-dash)
+            add_run(p, item, SIZE["noi_nhan_item"])
     for i, line in enumerate(v.signer_lines):
-        _line(right, line, SIZE["signer"], bold=True, before=Pt(12) if i == 0 else Pt(0))
+        add_line(right, line, SIZE["signer"], bold=True, before=Pt(12) if i == 0 else Pt(0))
     if v.signer_name:
-        _line(right, v.signer_name, SIZE["signer"], bold=True, before=SIGNATURE_SPACE)
+        add_line(right, v.signer_name, SIZE["signer"], bold=True, before=SIGNATURE_SPACE)
 
 
 _PART = {
@@ -337,7 +342,7 @@ _PART = {
 }
 
 
-def _freeze_zip(data: bytes) -> bytes:
+def freeze_zip(data: bytes) -> bytes:
     """Rewrite the package with fixed timestamps and attributes, so equal content gives equal bytes."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()

@@ -25,7 +25,7 @@ from sqlmodel import select
 from models.config import get_settings
 from models.db import check_schema, get_engine, make_engine, migrate, session_scope
 from models.directory import Agency, Official
-from models.document import KIND_INFO, Document
+from models.document import KIND_INFO, Document, find_document
 from models.errors import RuleViolation, VanbanError
 from models.files import path_of
 from models.legal_text import AuthorityForm, number_symbol, parse_date, short_date
@@ -34,10 +34,12 @@ app = typer.Typer(help="vanban — Vietnamese administrative documents from draf
                   no_args_is_help=True, pretty_exceptions_enable=False)
 db_app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
 directory_app = typer.Typer(help="The directory: agencies, units, officials, signing authority.", no_args_is_help=True)
-register_app = typer.Typer(help="Outgoing registers (sổ đăng ký văn bản đi).", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit log: who did what to which document, when, in which run.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(directory_app, name="directory")
-app.add_typer(register_app, name="register")
+app.add_typer(audit_app, name="audit")
+DocRef = Annotated[str, typer.Argument(help="Document id, or number and symbol such as 374/QĐ-UBND")]
+Actor = Annotated[str, typer.Option("--as", help="Official code of who acts (recorded in the audit log)")]
 
 console = Console()
 err = Console(stderr=True)
@@ -77,11 +79,10 @@ def today() -> date:
     return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
-def _document(session, doc_id: int) -> Document:  # noqa: ANN001
-    doc = session.get(Document, doc_id)
-    if doc is None:
-        raise RuleViolation("document", "document.unknown", f"no document #{doc_id}")
-    return doc
+def vietnam_time(at: str) -> str:
+    """An audit time (UTC, ISO) as a clerk reads it: Vietnam time."""
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(ZoneInfo(get_settings().timezone))
+    return moment.strftime("%d/%m/%Y %H:%M:%S")
 
 
 # --- db ------------------------------------------------------------------------------------------
@@ -145,7 +146,8 @@ def documents() -> None:
 
 @app.command("draft")
 @user_errors
-def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (see models/schemas.py)")]) -> None:
+def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (see models/schemas.py)")],
+          actor: Actor = "system") -> None:
     """Store a new draft from a YAML file; prints its id."""
     from models.drafting import draft_document, parse_create
     from models.sample_data import read_yaml
@@ -155,14 +157,14 @@ def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (s
         raise RuleViolation("file", "file.shape", f"{spec} must hold one draft as a mapping")
     parsed = parse_create(data)
     with session_scope(ready_engine()) as session:
-        doc = draft_document(session, parsed)
+        doc = draft_document(session, parsed, actor=actor)
     console.print(f"draft #{doc.id} stored: {KIND_INFO[doc.kind][0]} {number_symbol(None, doc.symbol).strip()}")
 
 
 @app.command("sign")
 @user_errors
 def sign(
-    document: int,
+    document: DocRef,
     signer: Annotated[str | None, typer.Option(help="Official code; default the draft's planned signer")] = None,
     form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
 ) -> None:
@@ -170,33 +172,35 @@ def sign(
     from models.signing import sign_document
 
     with session_scope(ready_engine()) as session:
-        doc = sign_document(session, _document(session, document), signer, form)
+        doc = sign_document(session, find_document(session, document), signer, form)
     console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
 
 
 @app.command("issue")
 @user_errors
 def issue(
-    document: int,
+    document: DocRef,
     on: Annotated[str | None, typer.Option("--date", help="Date of issue, DD/MM/YYYY; default today (Vietnam time)")] = None,
+    actor: Actor = "system",
 ) -> None:
     """Number the signed document from its register, date it and produce the issued DOCX."""
     from models.issuing import issue_document
 
     issued_on = parse_date(on, "date") if on else today()
     with session_scope(ready_engine()) as session:
-        entry, record = issue_document(session, _document(session, document), issued_on, get_settings().files_dir)
+        entry, record = issue_document(session, find_document(session, document), issued_on, get_settings().files_dir,
+                                       actor=actor)
     console.print(f"issued as {entry.number_symbol} on {short_date(issued_on)}: {record.filename} (sha256 {record.sha256})")
 
 
 @app.command("render")
 @user_errors
-def render(document: int, out: Annotated[Path, typer.Option(help="Where to write the DOCX")]) -> None:
+def render(document: DocRef, out: Annotated[Path, typer.Option(help="Where to write the DOCX")]) -> None:
     """Write a document's DOCX as it stands (a draft shows a blank number and no date)."""
     from doc_templates import render_document
 
     with session_scope(ready_engine()) as session:
-        data = render_document(session, _document(session, document))
+        data = render_document(session, find_document(session, document))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     console.print(f"wrote {out}")
@@ -255,38 +259,152 @@ def check(
 
 # --- registers -----------------------------------------------------------------------------------
 
-@register_app.command("show")
+@app.command("register")
 @user_errors
-def register_show(agency: str, year: Annotated[int | None, typer.Option(help="Default: this year")] = None) -> None:
-    """The numbers an agency's outgoing registers gave in a year, voided ones with their reason."""
+def register(
+    agency: Annotated[str, typer.Argument(help="Agency code, e.g. ubnd-tinh")],
+    year: Annotated[int | None, typer.Option(help="Default: this year")] = None,
+    incoming: Annotated[bool, typer.Option("--incoming", help="The incoming register (sổ văn bản đến)")] = False,
+    docx: Annotated[Path | None, typer.Option("--docx", help="Also write the register as DOCX (Phụ lục IV columns)")] = None,
+) -> None:
+    """An agency's outgoing register (sổ đăng ký văn bản đi) for a year, or its incoming register."""
+    from doc_templates.register_book import incoming_book, outgoing_book, render_book
     from models.recipients import agency_by_code
-    from models.register import OutgoingRegister, RegisterEntry
 
     year = year or today().year
     with session_scope(ready_engine()) as session:
         found = agency_by_code(session, agency)
-        registers = session.exec(select(OutgoingRegister).where(
-            OutgoingRegister.agency_id == found.id, OutgoingRegister.year == year)).all()
-        if not registers:
-            raise RuleViolation("year", "register.missing", f"{found.name} has no outgoing register for {year}")
-        for reg in registers:
-            table = Table("entry", "số, ký hiệu", "ngày", "document", "ghi chú",
-                          title=f"{reg.name} {year} — {found.name} (series {reg.series}, opened after {reg.opening_number})")
-            for e in session.exec(select(RegisterEntry).where(RegisterEntry.register_id == reg.id).order_by(RegisterEntry.number)):
-                note = f"voided: {e.voided_reason}" if e.voided_at else ""
-                table.add_row(str(e.id), e.number_symbol, short_date(e.issued_on), f"#{e.document_id}" if e.document_id else "", note)
-            console.print(table)
+        book = (incoming_book if incoming else outgoing_book)(session, found, year)
+        data = render_book(session, book) if docx else None
+    table = Table(*(name for name, _ in book.columns), title=f"{book.title} NĂM {year} — {found.name}")
+    for row in book.rows:
+        table.add_row(*row)
+    console.print(table)
+    console.print(f"{len(book.rows)} entries", highlight=False)
+    if docx and data:
+        docx.parent.mkdir(parents=True, exist_ok=True)
+        docx.write_bytes(data)
+        console.print(f"wrote {docx}")
 
 
-@register_app.command("void")
+@app.command("void")
 @user_errors
-def register_void(entry: int, reason: Annotated[str, typer.Option(help="Why the number is voided")]) -> None:
-    """Void a number: it stays in the register with its reason and is never given again."""
+def void(entry: int, reason: Annotated[str, typer.Option(help="Why the number is voided")], actor: Actor = "system") -> None:
+    """Void a number of an outgoing register (by its entry id, see 'vanban register'); it stays with its reason."""
     from models.register import void_number
 
     with session_scope(ready_engine()) as session:
-        voided = void_number(session, entry, reason)
+        voided = void_number(session, entry, reason, actor=actor)
     console.print(f"{voided.number_symbol} voided: {voided.voided_reason}")
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+@audit_app.command("show")
+@user_errors
+def audit_show(document: DocRef) -> None:
+    """A document's trail, in order, in Vietnam time."""
+    from models.audit import trail
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        names = {o.code: o.full_name for o in session.exec(select(Official))}
+        entries = trail(session, doc.id)
+        title = f"{KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()} — {doc.subject[:60]}"
+    table = Table("#", "time (Vietnam)", "actor", "action", "details", "file sha256", "flow run", title=title)
+    for e in entries:
+        actor = f"{e.actor} ({names[e.actor]})" if e.actor in names else e.actor
+        table.add_row(str(e.seq), vietnam_time(e.at), actor, e.action, e.details, (e.file_sha256 or "")[:16],
+                      (e.flow_run_id or "")[:8])
+    console.print(table)
+    console.print(f"{len(entries)} entries", highlight=False)
+
+
+@audit_app.command("verify")
+@user_errors
+def audit_verify() -> None:
+    """Recompute the hash chain. Exit 0 when intact; 1 naming the first entry that breaks it."""
+    from sqlalchemy.exc import DBAPIError
+
+    from models.audit import verify
+
+    engine = ready_engine()
+    try:
+        with engine.connect() as connection:
+            verdict = verify(connection)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise VanbanError(f"the audit log cannot be read ({reason}): its tables were changed or removed") from None
+    if verdict.intact:
+        console.print(f"audit log intact: {verdict.entries} entries, last hash {verdict.head_hash}", highlight=False)
+        return
+    err.print(f"[bold red]audit log broken at entry {verdict.broken_at}:[/] {verdict.reason} "
+              f"({verdict.entries} entries verified before it)", highlight=False)
+    raise typer.Exit(1)
+
+
+@audit_app.command("export")
+@user_errors
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    since: Annotated[str | None, typer.Option(help="Only entries from this date on (DD/MM/YYYY, Vietnam time)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
+) -> None:
+    """Every entry (or those since a date) as CSV or JSON, with times in UTC and in Vietnam time."""
+    import csv
+    import io
+    import json
+
+    from models.audit import AuditEntry
+
+    if fmt not in ("csv", "json"):
+        raise RuleViolation("format", "export.format", f"'{fmt}' is not a format; use csv or json")
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if since:
+        start = datetime.combine(parse_date(since, "since"), datetime.min.time(), ZoneInfo(get_settings().timezone))
+        query = query.where(AuditEntry.at >= start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    with session_scope(ready_engine()) as session:
+        rows = [{**e.as_dict(), "at_vietnam": vietnam_time(e.at)} for e in session.exec(query)]
+    if fmt == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=2)
+    else:
+        buffer = io.StringIO()
+        columns = ["seq", "at", "at_vietnam", "actor", "action", "document_id", "flow_run_id", "task_run_id",
+                   "details", "file_sha256", "prev_hash", "hash"]
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} entries written to {out}", highlight=False)
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+
+
+@audit_app.command("runs")
+@user_errors
+def audit_runs(document: DocRef) -> None:
+    """The Prefect flow runs behind a document, with states and durations, checked against its entries."""
+    from models.audit import trail
+    from flows.run_check import check_runs
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        entries = trail(session, doc.id)
+    if not any(e.flow_run_id for e in entries):
+        console.print(f"no Prefect flow runs are recorded for document #{doc.id}", highlight=False)
+        return
+    with console.status("asking Prefect about the runs"):
+        runs, problems = check_runs(entries)
+    table = Table("flow run", "name", "flow", "state", "started", "duration", "entries")
+    for run in runs:
+        table.add_row(run.id, run.name, run.flow, run.state, run.started, run.duration, ", ".join(run.actions))
+    console.print(table)
+    for problem in problems:
+        err.print(f"[bold red]mismatch:[/] {problem}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
 
 
 # --- demo ----------------------------------------------------------------------------------------

@@ -3,11 +3,13 @@
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic reads it from here).
 """
 
+from models.audit import AuditEntry, AuditHead
 from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
 from models.document import Addressee, Document, DocumentLink, GeneratedFile
+from models.incoming import IncomingEntry
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "AuditEntry", "AuditHead", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

@@ -6,9 +6,13 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Enum as SAEnum, UniqueConstraint
-from sqlmodel import Field, SQLModel
+import re
+import unicodedata
 
+from sqlalchemy import JSON, Column, Enum as SAEnum, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.errors import RuleViolation
 from models.legal_text import AuthorityForm
 
 
@@ -119,3 +123,24 @@ class GeneratedFile(SQLModel, table=True):
     sha256: str = Field(index=True)
     size: int
     created_at: datetime = Field(default_factory=utcnow)
+
+
+def find_document(session: Session, ref: str | int, field: str = "document") -> Document:
+    """A document by id ('12') or by number and symbol ('374/QĐ-UBND', '374/QĐ-UBND/2024' when years repeat)."""
+    text = str(ref).strip()
+    if text.isdigit():
+        doc = session.get(Document, int(text))
+        if doc is None:
+            raise RuleViolation(field, "document.unknown", f"no document #{text}")
+        return doc
+    m = re.fullmatch(r"(\d+)/([^/\s]+)(?:/(\d{4}))?", text)
+    if not m:
+        raise RuleViolation(field, "document.reference", f"'{text}' is neither an id nor a number and symbol like 374/QĐ-UBND")
+    query = select(Document).where(Document.number == int(m[1]), Document.symbol == unicodedata.normalize("NFC", m[2]))
+    found = [d for d in session.exec(query) if m[3] is None or (d.issued_on and d.issued_on.year == int(m[3]))]
+    if not found:
+        raise RuleViolation(field, "document.unknown", f"no issued document {text}")
+    if len(found) > 1:
+        years = ", ".join(str(d.issued_on.year) for d in found)
+        raise RuleViolation(field, "document.ambiguous", f"{text} was issued in several years ({years}): add the year, e.g. {text}/{found[-1].issued_on.year}")
+    return found[0]

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from models import composition as c
+from models.audit import Action, record
 from models.directory import Agency
 from models.document import KIND_INFO, Addressee, AddresseeRole, Document, DocumentKind, DocumentLink, DocumentStatus, LinkRelation
 from models.errors import RuleViolation
@@ -89,8 +90,8 @@ def _compose_decision(session: Session, spec: DocumentCreate, issuer: Agency, li
     return body.model_dump(mode="json", exclude_none=True), executing
 
 
-def draft_document(session: Session, spec: DocumentCreate | dict) -> Document:
-    """Store a new draft (dự thảo) from ``spec``; the number stays blank until issue."""
+def draft_document(session: Session, spec: DocumentCreate | dict, *, actor: str = "system") -> Document:
+    """Store a new draft (dự thảo) from ``spec``; the number stays blank until issue. ``actor``: who drafts."""
     if isinstance(spec, dict):
         spec = parse_create(spec)
     issuer = agency_by_code(session, spec.issuer, "issuer")
@@ -147,6 +148,8 @@ def draft_document(session: Session, spec: DocumentCreate | dict) -> Document:
     for relation, target_id in links:
         session.add(DocumentLink(from_id=doc.id, to_id=target_id, relation=relation))
     session.flush()
+    record(session, Action.DRAFTED, actor=actor, document_id=doc.id,
+           details={"kind": doc.kind.value, "symbol": doc.symbol, "subject": doc.subject})
     return doc
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
+from models.audit import Action, record
 from models.document import Document, DocumentStatus, GeneratedFile, utcnow
 from models.errors import RuleViolation
 from models.files import store
@@ -15,22 +16,27 @@ from models.legal_text import file_stem
 from models.register import RegisterEntry, allocate_number
 
 
-def issue_document(session: Session, document: Document, issued_on: date, files_dir: Path) -> tuple[RegisterEntry, GeneratedFile]:
-    """Allocate the next number (only now, after signing), then render and keep the issued DOCX."""
+def issue_document(session: Session, document: Document, issued_on: date, files_dir: Path, *,
+                   actor: str = "system") -> tuple[RegisterEntry, GeneratedFile]:
+    """Allocate the next number (only now, after signing), then render and keep the issued DOCX.
+    ``actor``: the văn thư who issues."""
     from doc_templates import render_document  # the renderer reads the document back through the session
 
     if document.status is not DocumentStatus.SIGNED:
         raise RuleViolation("status", "document.issue-signed",
                             f"only a signed document can be issued; document #{document.id} is {document.status.value}")
-    entry = allocate_number(session, document.issuer_id, document.kind.value, issued_on, document.symbol, document.id)
+    entry = allocate_number(session, document.issuer_id, document.kind.value, issued_on, document.symbol, document.id,
+                            actor=actor)
     document.number = entry.number
     document.issued_on = issued_on
     document.status = DocumentStatus.ISSUED
     document.updated_at = utcnow()
     session.add(document)
     session.flush()
-    record = save_rendering(session, document, "issued", render_document(session, document), files_dir)
-    return entry, record
+    stored = save_rendering(session, document, "issued", render_document(session, document), files_dir)
+    record(session, Action.ISSUED, actor=actor, document_id=document.id, file_sha256=stored.sha256,
+           details={"number_symbol": entry.number_symbol, "issued_on": issued_on.isoformat(), "file": stored.filename})
+    return entry, stored
 
 
 def save_rendering(session: Session, document: Document, purpose: str, data: bytes, files_dir: Path) -> GeneratedFile:

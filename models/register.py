@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, select
 
+from models.audit import Action, record
 from models.document import utcnow
 from models.legal_text import clean_text, number_symbol
 from models.errors import RuleViolation
@@ -70,7 +71,7 @@ def register_for(session: Session, agency_id: int, year: int, kind: str, *, lock
     """The series that numbers ``kind`` at the agency in ``year``: a series naming the kind wins over '*'."""
     query = select(OutgoingRegister).where(OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == year)
     if lock:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     candidates = [r for r in session.exec(query) if r.covers(kind)]
     specific = [r for r in candidates if r.kinds != "*"]
     chosen = specific or candidates
@@ -84,7 +85,8 @@ def register_for(session: Session, agency_id: int, year: int, kind: str, *, lock
     return chosen[0]
 
 
-def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date, symbol: str, document_id: int | None) -> RegisterEntry:
+def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date, symbol: str, document_id: int | None,
+                    *, actor: str = "system") -> RegisterEntry:
     """Give the next number of the series to a document being issued, in the caller's transaction.
 
     The register row is locked (SELECT … FOR UPDATE on PostgreSQL; on SQLite the engine begins every
@@ -109,10 +111,13 @@ def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date
     session.add(register)
     session.add(entry)
     session.flush()
+    record(session, Action.NUMBER_ALLOCATED, actor=actor, document_id=document_id,
+           details={"number_symbol": entry.number_symbol, "register": register.id, "series": register.series,
+                    "year": register.year})
     return entry
 
 
-def void_number(session: Session, entry_id: int, reason: str) -> RegisterEntry:
+def void_number(session: Session, entry_id: int, reason: str, *, actor: str = "system") -> RegisterEntry:
     """Void a number: it stays in the register with its reason and is never given again."""
     reason = clean_text(reason, "reason")
     if not reason:
@@ -126,4 +131,6 @@ def void_number(session: Session, entry_id: int, reason: str) -> RegisterEntry:
     entry.voided_at = utcnow()
     session.add(entry)
     session.flush()
+    record(session, Action.NUMBER_VOIDED, actor=actor, document_id=entry.document_id,
+           details={"number_symbol": entry.number_symbol, "reason": reason})
     return entry

@@ -11,11 +11,13 @@ import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from models.audit import Action, record
 from models.db import session_scope
 from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
 from models.document import Document, GeneratedFile
 from models.drafting import draft_document, parse_create
 from models.errors import RuleViolation
+from models.incoming import register_incoming
 from models.issuing import issue_document
 from models.legal_text import AuthorityForm, clean_text, parse_date
 from models.recipients import agency_by_code, official_by_code
@@ -83,8 +85,10 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
         open_register(session, agency.id, raw["year"], series=raw.get("series", "chung"), kinds=raw.get("kinds", "*"),
                       opening_number=raw.get("opening_number", 0), is_sample=is_sample)
     session.flush()
-    return {"agencies": len(agencies), "officials": len(data["officials"]), "groups": len(data["groups"]),
-            "registers": len(data["registers"])}
+    counts = {"agencies": len(agencies), "officials": len(data["officials"]), "groups": len(data["groups"]),
+              "registers": len(data["registers"])}
+    record(session, Action.DIRECTORY_LOADED, details={"file": path.name, "sample": is_sample, **counts})
+    return counts
 
 
 @dataclass
@@ -116,15 +120,23 @@ def run_seed_chain(engine: Engine, files_dir: Path, path: Path = SEED_CHAIN_FILE
         key = entry["key"]
         spec = parse_create(_substitute(entry["draft"], ids))
         with session_scope(engine) as session:
-            doc_id = draft_document(session, spec).id
+            doc_id = draft_document(session, spec, actor=entry["drafted_by"]).id
         progress(f"{key}: drafted")
         with session_scope(engine) as session:
             sign_document(session, session.get(Document, doc_id))
         progress(f"{key}: signed")
         with session_scope(engine) as session:
             doc = session.get(Document, doc_id)
-            _, record = issue_document(session, doc, parse_date(entry["issued_on"], f"{key}.issued_on"), files_dir)
-        progress(f"{key}: issued as {record.filename}")
+            issued_on = parse_date(entry["issued_on"], f"{key}.issued_on")
+            _, stored = issue_document(session, doc, issued_on, files_dir, actor=entry["issued_by"])
+        progress(f"{key}: issued as {stored.filename}")
+        if "received" in entry:
+            arrival = entry["received"]
+            with session_scope(engine) as session:
+                register_incoming(session, agency_by_code(session, arrival["agency"], f"{key}.received.agency"),
+                                  session.get(Document, doc_id), parse_date(arrival["on"], f"{key}.received.on"),
+                                  assigned_to=arrival.get("assigned_to"), actor=arrival["by"])
+            progress(f"{key}: received at {arrival['agency']}")
         ids[key] = doc_id
-        out.append(IssuedDocument(key, doc, record))
+        out.append(IssuedDocument(key, doc, stored))
     return out

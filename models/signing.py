@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from models.audit import Action, record
 from models.directory import Agency, Official, SigningAuthority
 from models.document import KIND_INFO, Document, DocumentKind, DocumentStatus, utcnow
 from models.errors import RuleViolation
@@ -61,4 +62,6 @@ def sign_document(session: Session, document: Document, signer_code: str | None 
     document.updated_at = utcnow()
     session.add(document)
     session.flush()
+    record(session, Action.SIGNED, actor=official.code, document_id=document.id,
+           details={"authority_form": document.authority_form.value})
     return document

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,24 @@ from models.db import make_engine, migrate, session_scope
 from models.sample_data import load_directory, run_seed_chain
 
 DATA = Path(__file__).parent / "data"
+
+# Prefect, where a test uses it, keeps its state in a folder of this test session and calls nothing outside.
+_PREFECT_HOME = tempfile.mkdtemp(prefix="vanban-prefect-")
+os.environ.update({
+    "PREFECT_HOME": _PREFECT_HOME,
+    "PREFECT_LOCAL_STORAGE_PATH": str(Path(_PREFECT_HOME) / "storage"),
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+})
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """Prefect's own test harness (a temporary API database), started once for the session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness():
+        yield
 
 
 @pytest.fixture(autouse=True)

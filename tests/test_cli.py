@@ -45,21 +45,25 @@ def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -
     assert vanban("directory", "load-sample", env=home).returncode == 0
     spec = tmp_path / "ttr.yaml"
     spec.write_text(yaml.safe_dump(seed_spec("submission"), allow_unicode=True), encoding="utf-8")
-    drafted = vanban("draft", str(spec), env=home)
+    drafted = vanban("draft", str(spec), "--as", "cv-sttt", env=home)
     assert drafted.returncode == 0 and "draft #1" in drafted.stdout, drafted.stderr
     rendered = vanban("render", "1", "--out", str(tmp_path / "draft.docx"), env=home)
     assert rendered.returncode == 0 and (tmp_path / "draft.docx").stat().st_size > 5000
     assert vanban("sign", "1", env=home).returncode == 0
-    issued = vanban("issue", "1", "--date", "20/02/2024", env=home)
+    issued = vanban("issue", "1", "--date", "20/02/2024", "--as", "vt-sttt", env=home)
     assert issued.returncode == 0, issued.stderr
     assert "10/TTr-STTTT" in issued.stdout and "10-TTr-STTTT.docx" in issued.stdout
     listing = vanban("documents", env=home)
     assert "10/TTr-STTTT" in listing.stdout and "issued" in listing.stdout
-    shown = vanban("register", "show", "sttt", "--year", "2024", env=home)
-    assert "10/TTr-STTTT" in shown.stdout and "opened after 9" in shown.stdout
-    voided = vanban("register", "void", "1", "--reason", "ban hành nhầm", env=home)
+    shown = vanban("register", "sttt", "--year", "2024", env=home)
+    assert "10/TTr-STTTT" in shown.stdout and "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in shown.stdout
+    voided = vanban("void", "1", "--reason", "ban hành nhầm", "--as", "vt-sttt", env=home)
     assert voided.returncode == 0 and "voided" in voided.stdout
-    assert "voided: ban hành nhầm" in vanban("register", "show", "sttt", "--year", "2024", env=home).stdout
+    assert "Hủy số: ban hành nhầm" in vanban("register", "sttt", "--year", "2024", env=home).stdout
+    trail = vanban("audit", "show", "10/TTr-STTTT", env=home).stdout
+    assert [a for a in ("drafted", "signed", "number_allocated", "issued", "number_voided") if a in trail] == \
+        ["drafted", "signed", "number_allocated", "issued", "number_voided"]
+    assert "vt-sttt (Lý Thị Ngọc)" in trail
 
 
 def _documents(home: dict[str, str]) -> int:
@@ -95,7 +99,10 @@ def test_user_mistakes_never_print_a_traceback(tmp_path: Path, home: dict[str, s
         (("draft", str(tmp_path / "notyaml.yaml")), "is not valid YAML"),
         (("issue", "7", "--date", "30/02/2024"), "date: 30/02/2024 is not a calendar date"),
         (("sign", "42"), "document: no document #42"),
-        (("register", "show", "xyz"), "no agency with code 'xyz'"),
+        (("register", "xyz"), "no agency with code 'xyz'"),
+        (("audit", "show", "999/QĐ-UBND"), "no issued document 999/QĐ-UBND"),
+        (("audit", "show", "abc"), "is neither an id nor a number and symbol"),
+        (("draft", str(tmp_path / "notyaml.yaml"), "--as", "x"), "is not valid YAML"),
     ]
     for args, expected in cases:
         result = vanban(*args, env=home)

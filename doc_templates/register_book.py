@@ -1,0 +1,144 @@
+"""Registers as an inspector expects them: the outgoing register (sổ đăng ký văn bản đi, Phụ lục IV mục I)
+and the incoming register (sổ đăng ký văn bản đến, Phụ lục IV mục VI) of an agency for a year, as DOCX.
+
+A4 landscape (Decree 30 allows it for a body of tables); the cover lines of the official form, then the
+table with the form's ten columns. The last line anchors the audit log: its length and last hash at print.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date
+
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
+from docx.oxml import OxmlElement
+from docx.shared import Cm, Pt
+from sqlmodel import Session, select
+
+from doc_templates.renderer import add_line, add_para, add_run, base_document, freeze_zip, set_core_properties
+from models.audit import AuditHead
+from models.directory import Agency, Official
+from models.document import KIND_INFO, AddresseeRole, Document
+from models.drafting import addressees
+from models.incoming import IncomingEntry
+from models.legal_text import pad2, short_date, upper
+from models.recipients import resolve_lines
+from models.register import OutgoingRegister, RegisterEntry
+
+OUTGOING_COLUMNS = [
+    ("Số, ký hiệu văn bản", 2.3), ("Ngày tháng văn bản", 1.9), ("Tên loại và trích yếu nội dung văn bản", 5.4),
+    ("Người ký", 2.2), ("Nơi nhận văn bản", 4.0), ("Đơn vị, người nhận bản lưu", 2.0), ("Số lượng bản", 1.3),
+    ("Ngày chuyển", 1.6), ("Ký nhận", 1.5), ("Ghi chú", 2.5),
+]
+INCOMING_COLUMNS = [
+    ("Ngày đến", 1.9), ("Số đến", 1.3), ("Tác giả", 3.2), ("Số, ký hiệu văn bản", 2.3), ("Ngày tháng văn bản", 1.9),
+    ("Tên loại và trích yếu nội dung văn bản", 6.0), ("Đơn vị hoặc người nhận", 3.0), ("Ngày chuyển", 1.6),
+    ("Ký nhận", 1.5), ("Ghi chú", 2.0),
+]
+
+
+@dataclass
+class Book:
+    title: str  # "SỔ ĐĂNG KÝ VĂN BẢN ĐI"
+    agency: Agency
+    parent: Agency | None
+    year: int
+    columns: list[tuple[str, float]]
+    rows: list[list[str]]
+    first_date: date | None
+    last_date: date | None
+    first_number: str
+    last_number: str
+
+
+def outgoing_book(session: Session, agency: Agency, year: int) -> Book:
+    """Every number the agency's outgoing registers gave in ``year``, voided ones with their reason."""
+    entries = session.exec(
+        select(RegisterEntry).join(OutgoingRegister, OutgoingRegister.id == RegisterEntry.register_id)
+        .where(OutgoingRegister.agency_id == agency.id, OutgoingRegister.year == year)
+        .order_by(RegisterEntry.issued_on, RegisterEntry.number)
+    ).all()
+    rows = []
+    for e in entries:
+        doc = session.get(Document, e.document_id) if e.document_id else None
+        note = f"Hủy số: {e.voided_reason}" if e.voided_at else ""
+        if doc is None:
+            rows.append([e.number_symbol, short_date(e.issued_on), "", "", "", "", "", "", "", note])
+            continue
+        signer = session.get(Official, doc.signer_id) if doc.signer_id else None
+        lines = addressees(session, doc, AddresseeRole.RECIPIENT)
+        sent, archive = lines[:-1], lines[-1].text.removeprefix("Lưu:").strip() if lines else ""
+        executors = addressees(session, doc, AddresseeRole.EXECUTOR)
+        articles = {int(t.code): executors for line in sent for t in line.targets if t.type == "article" and t.code}
+        copies = len(resolve_lines(session, sent, "recipients", issuer=agency, articles=articles,
+                                   kinh_gui=addressees(session, doc, AddresseeRole.KINH_GUI))) + 1
+        rows.append([e.number_symbol, short_date(e.issued_on), f"{KIND_INFO[doc.kind][0]} {doc.subject}",
+                     signer.full_name if signer else "", "; ".join(line.text for line in sent), archive,
+                     pad2(copies), "", "", note])
+    numbers = [e.number_symbol.split("/")[0] for e in entries]
+    return Book("SỔ ĐĂNG KÝ VĂN BẢN ĐI", agency, _parent(session, agency), year, OUTGOING_COLUMNS, rows,
+                entries[0].issued_on if entries else None, entries[-1].issued_on if entries else None,
+                numbers[0] if numbers else "", numbers[-1] if numbers else "")
+
+
+def incoming_book(session: Session, agency: Agency, year: int) -> Book:
+    entries = session.exec(select(IncomingEntry).where(IncomingEntry.agency_id == agency.id, IncomingEntry.year == year)
+                           .order_by(IncomingEntry.number)).all()
+    rows = [[short_date(e.received_on), pad2(e.number), e.author, e.number_symbol, short_date(e.document_date),
+             e.type_and_subject, e.assigned_to or "", short_date(e.forwarded_on) if e.forwarded_on else "", "",
+             e.note or ""] for e in entries]
+    return Book("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", agency, _parent(session, agency), year, INCOMING_COLUMNS, rows,
+                entries[0].received_on if entries else None, entries[-1].received_on if entries else None,
+                pad2(entries[0].number) if entries else "", pad2(entries[-1].number) if entries else "")
+
+
+def _parent(session: Session, agency: Agency) -> Agency | None:
+    return session.get(Agency, agency.parent_id) if agency.parent_id else None
+
+
+def render_book(session: Session, book: Book) -> bytes:
+    doc = base_document(landscape=True)
+    set_core_properties(doc, title=f"{book.title} {book.year}", subject=book.agency.name, author=book.agency.name,
+                        on=book.last_date, keywords="vanban; register")
+    # Cover and first page (bìa và trang đầu)
+    if book.parent:
+        add_line(doc, book.parent.header_as_parent or upper(book.parent.name), 13)
+    for line in book.agency.header_name.split("\n"):
+        add_line(doc, line, 13, bold=True)
+    add_line(doc, book.title, 16, bold=True, before=Pt(60))
+    add_line(doc, f"Năm {book.year}", 14, bold=True, before=Pt(12))
+    span = (f"Từ ngày {short_date(book.first_date)} đến ngày {short_date(book.last_date)}" if book.first_date
+            else "Từ ngày ...... đến ngày ......")
+    add_line(doc, span, 14, before=Pt(24))
+    add_line(doc, f"Từ số {book.first_number or '......'} đến số {book.last_number or '......'}", 14)
+    add_line(doc, "Quyển số: 01", 14)
+    doc.paragraphs[-1].runs[-1].add_break(WD_BREAK.PAGE)
+    # The register itself
+    table = doc.add_table(rows=2 + len(book.rows), cols=len(book.columns))
+    table.style = doc.styles["Table Grid"]
+    table.autofit = False
+    for i, (name, width) in enumerate(book.columns):
+        for row_index, row in enumerate(table.rows):
+            cell = row.cells[i]
+            cell.width = Cm(width)
+            if row_index == 0:
+                text, size, bold = name, 11, True
+            elif row_index == 1:
+                text, size, bold = f"({i + 1})", 11, False
+            else:
+                text, size, bold = book.rows[row_index - 2][i], 11, False
+            p = add_para(cell, align=WD_ALIGN_PARAGRAPH.CENTER if row_index < 2 or i in (0, 1, 6) else WD_ALIGN_PARAGRAPH.LEFT)
+            add_run(p, text, size, bold=bold)
+    for row in table.rows[:2]:  # the column titles repeat on every page
+        row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+    head = session.exec(select(AuditHead)).first()
+    anchor = (f"In từ vanban. Nhật ký: {head.seq} mục, mã băm cuối {head.hash}" if head else "In từ vanban.")
+    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12))
+    add_run(p, anchor, 10, italic=True)
+    out = io.BytesIO()
+    doc.save(out)
+    return freeze_zip(out.getvalue())
+
+
+__all__ = ["Book", "INCOMING_COLUMNS", "OUTGOING_COLUMNS", "incoming_book", "outgoing_book", "render_book"]
