@@ -439,7 +439,12 @@ def demo(
         d = item.document
         table.add_row(item.file.filename, number_symbol(d.number, d.symbol), short_date(d.issued_on), item.file.sha256[:16])
     console.print(table)
-    console.print(f"database: {database}", highlight=False)
+    from models.audit import verify
+
+    with engine.connect() as connection:
+        verdict = verify(connection)
+    console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
+                  f"database: {database}", highlight=False)
 
 
 if __name__ == "__main__":

@@ -201,7 +201,8 @@ def verify(connection: Connection) -> Verdict:
                 if seq != expected_seq:
                     return Verdict(False, expected_seq - 1, prev, expected_seq,
                                    f"entry {expected_seq} is missing (deleted): the next entry is {seq}")
-                payload = bytes(payload)  # PostgreSQL may hand bytea over as memoryview
+                if type(payload) is not bytes:  # some drivers hand bytea over as memoryview
+                    payload = bytes(payload)
                 if not payload.startswith(f"{seq}\x1f{at}\x1f{'' if document_id is None else document_id}\x1f".encode()):
                     return _column_break(seq, payload, prev)
                 if sha256(payload).hexdigest() != stored:
