@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.audit import GENESIS, canonical, canonical_details  # noqa: E402
+from bench.timing import median_seconds  # noqa: E402
+from models.audit import GENESIS, canonical, canonical_details, verify  # noqa: E402
 from models.db import make_engine, migrate  # noqa: E402
 
 
@@ -50,8 +49,6 @@ def main() -> None:
         engine = make_engine(args.database or f"sqlite:///{tmp}/bench.db")
         migrate(engine)
         fill(engine, args.entries)
-        from models.audit import verify
-
         with engine.connect() as conn:
             payloads = [bytes(r[0]) for r in conn.execute(text("SELECT payload FROM auditentry ORDER BY seq"))]
 
@@ -59,18 +56,10 @@ def main() -> None:
                 for payload in payloads:
                     hashlib.sha256(payload).hexdigest()
 
-            def timed(fn) -> float:  # noqa: ANN001
-                samples = []
-                for _ in range(args.rounds):
-                    start = time.perf_counter()
-                    fn()
-                    samples.append(time.perf_counter() - start)
-                return statistics.median(samples)
-
             verdict = verify(conn)
             assert verdict.intact and verdict.entries == args.entries, verdict
-            floor_s = timed(floor)
-            verify_s = timed(lambda: verify(conn))
+            floor_s = median_seconds(floor, rounds=args.rounds)
+            verify_s = median_seconds(lambda: verify(conn), rounds=args.rounds)
         engine.dispose()
     ratio = verify_s / floor_s
     print(f"{args.entries:,} entries, {sum(map(len, payloads)) / len(payloads):.0f} bytes hashed per entry on average")

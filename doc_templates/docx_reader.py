@@ -330,7 +330,7 @@ def read_layout(data: bytes) -> Layout:
     paragraphs: list[Para] = []
     tables = [b for b in _blocks(body) if b.tag == f"{W}tbl"]
     nested = 0
-    for index, block in enumerate(_blocks(body)):
+    for block in _blocks(body):
         if block.tag == f"{W}p":
             paragraphs.append(_para(styles, block, "body"))
         elif block.tag == f"{W}tbl":

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
@@ -74,7 +73,7 @@ class AuditEntry(SQLModel, table=True):
 
     @property
     def fields(self) -> dict[str, str]:
-        return dict(zip(FIELDS, self.payload.decode("utf-8").split(SEPARATOR, len(FIELDS) - 1)))
+        return dict(zip(FIELDS, self.payload.decode("utf-8").split(SEPARATOR, len(FIELDS) - 1), strict=True))
 
     @property
     def actor(self) -> str:

@@ -128,7 +128,7 @@ def draft_document(session: Session, spec: DocumentCreate | dict, *, actor: str 
         official = official_by_code(session, spec.signer, "signer")
         form = authority_form_for(session, official, issuer, spec.kind, spec.authority_form)
         signer_id = official.id
-    for i, (relation, target_id) in enumerate(links):
+    for i, (_relation, target_id) in enumerate(links):
         if session.get(Document, target_id) is None:
             raise RuleViolation(f"links[{i}].document", "document.unknown", f"no document #{target_id}")
 

@@ -14,11 +14,11 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 from docx.shared import Cm, Mm, Pt
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import select
 
 from doc_templates import render_document
 from models.db import session_scope
-from models.document import Document, DocumentKind, GeneratedFile
+from models.document import Document, GeneratedFile
 from models.drafting import draft_document
 from models.files import path_of
 from models.signing import sign_document
