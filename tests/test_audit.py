@@ -74,49 +74,62 @@ def _rehash(engine: Engine, seq: int) -> None:
         conn.execute(text("UPDATE auditentry SET hash = :h WHERE seq = :s"), {"h": _entry_hash(payload), "s": seq})
 
 
-def _insert_after(engine: Engine, k: int) -> None:
-    """A well-formed entry slipped in at k: later entries renumbered, its hash valid, its prev correct."""
+def _renumber(payload: bytes, seq: int) -> bytes:
+    return str(seq).encode() + payload[payload.index(b"\x1f"):]
+
+
+def _insert_at(engine: Engine, k: int) -> None:
+    """A well-formed entry slipped in at k: the later entries renumbered and re-hashed, its prev correct."""
     from models.audit import _entry_hash, canonical
 
     with engine.begin() as conn:
+        later = conn.execute(text("SELECT id, payload FROM auditentry WHERE seq >= :k ORDER BY seq DESC"), {"k": k}).all()
+        for row_id, payload in later:
+            moved = _renumber(bytes(payload), int(bytes(payload).split(b"\x1f")[0]) + 1)
+            conn.execute(text("UPDATE auditentry SET payload = :p, hash = :h WHERE id = :i"),
+                         {"p": moved, "h": _entry_hash(moved), "i": row_id})
         prev = conn.execute(text("SELECT hash FROM auditentry WHERE seq = :s"), {"s": k - 1}).scalar_one()
-        conn.execute(text("UPDATE auditentry SET seq = -(seq + 1) WHERE seq >= :k"), {"k": k})
-        conn.execute(text("UPDATE auditentry SET seq = -seq WHERE seq < 0"))
-        at = "2024-03-04T01:00:00.000000Z"
-        payload = canonical(k, at, None, "system", "issued", None, None, "{}", None, prev)
-        conn.execute(text("INSERT INTO auditentry (seq, at, payload, hash) VALUES (:k, :at, :p, :h)"),
-                     {"k": k, "at": at, "p": payload, "h": _entry_hash(payload)})
+        payload = canonical(k, "2024-03-04T01:00:00.000000Z", None, "system", "issued", None, None, "{}", None, prev)
+        conn.execute(text("INSERT INTO auditentry (payload, hash) VALUES (:p, :h)"), {"p": payload, "h": _entry_hash(payload)})
+
+
+def _swap(engine: Engine, k: int) -> None:
+    """Entries k and k+1 trade places (their recorded positions swapped, hashes left as they were)."""
+    with engine.begin() as conn:
+        rows = conn.execute(text("SELECT id, payload FROM auditentry WHERE seq IN (:a, :b) ORDER BY seq"),
+                            {"a": k, "b": k + 1}).all()
+        conn.execute(text("UPDATE auditentry SET payload = :p WHERE id = :i"), {"p": _renumber(bytes(rows[0][1]), 0), "i": rows[0][0]})
+        conn.execute(text("UPDATE auditentry SET payload = :p WHERE id = :i"), {"p": _renumber(bytes(rows[1][1]), k), "i": rows[1][0]})
+        conn.execute(text("UPDATE auditentry SET payload = :p WHERE id = :i"), {"p": _renumber(bytes(rows[0][1]), k + 1), "i": rows[0][0]})
+
+
+def _replace(seq: int, old: str, new: str) -> Callable[[Engine], None]:
+    return lambda e: _sql(e, f"UPDATE auditentry SET payload = CAST(replace(CAST(payload AS TEXT), '{old}', '{new}') AS BLOB) "
+                             f"WHERE seq = {seq}")
 
 
 TAMPERS: list[tuple[str, Callable[[Engine], None], int, str]] = [
-    ("edit an entry's details", lambda e: _sql(e, "UPDATE auditentry SET payload = CAST(replace(CAST(payload AS TEXT), "
-                                                  "'\"kind\"', '\"type\"') AS BLOB) WHERE seq = 7"), 7, "altered"),
-    ("edit the actor", lambda e: _sql(e, "UPDATE auditentry SET payload = CAST(replace(CAST(payload AS TEXT), "
-                                         "'vt-ubnd', 'ct-ubnd') AS BLOB) WHERE seq = 15"), 15, "altered"),
-    ("edit the time column", lambda e: _sql(e, "UPDATE auditentry SET at = '2024-01-01T00:00:00.000000Z' WHERE seq = 3"),
-     3, "time or document column"),
-    ("move an entry to another document", lambda e: _sql(e, "UPDATE auditentry SET document_id = 1 WHERE seq = 13"),
-     13, "time or document column"),
-    ("edit and recompute the hash", lambda e: (_sql(e, "UPDATE auditentry SET payload = CAST(replace(CAST(payload AS "
-                                                       "TEXT), 'signed', 'rejected') AS BLOB) WHERE seq = 3"), _rehash(e, 3)), 3, "hash recomputed"),
+    ("edit an entry's details", _replace(7, '"kind"', '"type"'), 7, "altered"),
+    ("edit the actor of the last entry", _replace(15, "vt-ubnd", "ct-ubnd"), 15, "altered"),
+    ("edit the time inside the entry", _replace(4, "T", "t"), 4, "altered"),
+    ("edit and recompute the hash", lambda e: (_replace(3, "signed", "rejected")(e), _rehash(e, 3)), 3, "hash recomputed"),
+    ("edit the last entry and recompute its hash", lambda e: (_replace(15, "vt-ubnd", "ct-ubnd")(e), _rehash(e, 15)),
+     15, "does not match the chain head"),
     ("delete an entry", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq = 5"), 5, "missing"),
-    ("delete and renumber", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq = 5",
-                                           "UPDATE auditentry SET seq = -(seq - 1) WHERE seq > 5",
-                                           "UPDATE auditentry SET seq = -seq WHERE seq < 0"), 5, "removed"),
-    ("insert an entry", lambda e: _insert_after(e, 8), 8, "inserted"),
-    ("swap two entries", lambda e: _sql(e, "UPDATE auditentry SET seq = -1 WHERE seq = 10",
-                                        "UPDATE auditentry SET seq = 10 WHERE seq = 11",
-                                        "UPDATE auditentry SET seq = 11 WHERE seq = -1"), 10, "reordered"),
+    ("insert an entry", lambda e: _insert_at(e, 8), 8, "inserted"),
+    ("swap two entries", lambda e: _swap(e, 10), 10, "altered"),
     ("remove the last entries", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq > 13"), 14, "removed from the end"),
     ("truncate the log", lambda e: _sql(e, "DELETE FROM auditentry"), 1, "removed from the end"),
 ]
 
 
+@pytest.mark.parametrize("workers", [1, 2], ids=["serial", "two workers"])
 @pytest.mark.parametrize("name, tamper, at, words", TAMPERS, ids=[t[0] for t in TAMPERS])
-def test_verify_names_the_entry_that_was_tampered_with(chain_engine: Engine, name: str, tamper, at: int, words: str) -> None:  # noqa: ANN001
+def test_verify_names_the_entry_that_was_tampered_with(chain_engine: Engine, name: str, tamper, at: int, words: str,  # noqa: ANN001
+                                                       workers: int) -> None:
     tamper(chain_engine)
     with chain_engine.connect() as conn:
-        verdict = verify(conn)
+        verdict = verify(conn, workers=workers)
     assert not verdict.intact
     assert verdict.broken_at == at, verdict
     assert words in verdict.reason, verdict.reason
@@ -128,11 +141,27 @@ def test_an_entry_added_without_the_head_is_found(chain_engine: Engine) -> None:
     with chain_engine.begin() as conn:
         last = conn.execute(text("SELECT hash FROM auditentry WHERE seq = 15")).scalar_one()
         payload = canonical(16, "2024-03-05T00:00:00.000000Z", None, "system", "issued", None, None, "{}", None, last)
-        conn.execute(text("INSERT INTO auditentry (seq, at, payload, hash) VALUES (16, '2024-03-05T00:00:00.000000Z', "
-                          ":p, :h)"), {"p": payload, "h": _entry_hash(payload)})
+        conn.execute(text("INSERT INTO auditentry (payload, hash) VALUES (:p, :h)"), {"p": payload, "h": _entry_hash(payload)})
     with chain_engine.connect() as conn:
         verdict = verify(conn)
     assert (verdict.intact, verdict.broken_at) == (False, 16) and "without the head" in verdict.reason
+
+
+@pytest.mark.parametrize("column, value", [("seq", "99"), ("at", "'2024-01-01T00:00:00.000000Z'"), ("document_id", "1")])
+def test_the_index_columns_cannot_drift_from_what_was_recorded(chain_engine: Engine, column: str, value: str) -> None:
+    """seq, at and document_id are generated from the hashed payload: the database refuses to edit them."""
+    with pytest.raises(Exception, match="generated|cannot"):
+        with chain_engine.begin() as conn:
+            conn.execute(text(f"UPDATE auditentry SET {column} = {value} WHERE seq = 13"))
+    with chain_engine.connect() as conn:
+        row = conn.execute(text("SELECT seq, at, document_id, payload FROM auditentry WHERE seq = 13")).one()
+    assert bytes(row.payload).startswith(f"13\x1f{row.at}\x1f{row.document_id}\x1f".encode())
+
+
+def test_two_workers_agree_with_one(chain_engine: Engine) -> None:
+    with chain_engine.connect() as conn:
+        assert verify(conn, workers=2) == verify(conn, workers=1)
+        assert verify(conn, workers=2).intact
 
 
 # --- one transaction ---------------------------------------------------------------------------------

@@ -2,12 +2,14 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-28 12:55:58.608085
+Create Date: 2026-11-28 13:14:17.232350
 """
 
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
+
+from models.audit import payload_field
 
 
 revision = '0002'
@@ -25,20 +27,21 @@ def upgrade() -> None:
     )
     # the chain starts empty: its head points at the genesis hash
     op.bulk_insert(audithead, [{"id": 1, "seq": 0, "hash": "0" * 64}])
+    # seq, at and document_id are generated from the payload, by SQL written for each database
     op.create_table('auditentry',
     sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('seq', sa.Integer(), nullable=False),
-    sa.Column('at', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
-    sa.Column('document_id', sa.Integer(), nullable=True),
     sa.Column('payload', sa.LargeBinary(), nullable=False),
     sa.Column('hash', sqlmodel.sql.sqltypes.AutoString(), nullable=False),
+    sa.Column('seq', sa.Integer(), sa.Computed(payload_field('seq'), persisted=True), nullable=False),
+    sa.Column('at', sa.String(length=27), sa.Computed(payload_field('at'), persisted=True), nullable=False),
+    sa.Column('document_id', sa.Integer(), sa.Computed(payload_field('document_id'), persisted=True), nullable=True),
     sa.ForeignKeyConstraint(['document_id'], ['document.id'], ),
-    sa.PrimaryKeyConstraint('id')
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('seq')
     )
     with op.batch_alter_table('auditentry', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_auditentry_at'), ['at'], unique=False)
         batch_op.create_index(batch_op.f('ix_auditentry_document_id'), ['document_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_auditentry_seq'), ['seq'], unique=True)
 
     op.create_table('incomingentry',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -72,7 +75,6 @@ def downgrade() -> None:
 
     op.drop_table('incomingentry')
     with op.batch_alter_table('auditentry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_auditentry_seq'))
         batch_op.drop_index(batch_op.f('ix_auditentry_document_id'))
         batch_op.drop_index(batch_op.f('ix_auditentry_at'))
 
