@@ -206,6 +206,124 @@ def render(document: DocRef, out: Annotated[Path, typer.Option(help="Where to wr
     console.print(f"wrote {out}")
 
 
+# --- human steps --------------------------------------------------------------------------------
+
+@app.command("submit")
+@user_errors
+def submit_cmd(document: DocRef, actor: Actor = "system") -> None:
+    """Submit a draft for approval: its chain of human steps starts (review by the Office, then signing)."""
+    from models.approvals import describe, submit
+
+    with session_scope(ready_engine()) as session:
+        first = submit(session, find_document(session, document), actor=actor)
+        shown = describe(session, first)
+    console.print(f"step #{shown['id']} ({shown['step']}) waits for {', '.join(shown['approvers'])}", highlight=False)
+
+
+@app.command("resubmit")
+@user_errors
+def resubmit_cmd(
+    document: DocRef, actor: Actor = "system",
+    spec: Annotated[Path | None, typer.Option(help="YAML with the revised draft (same form as 'vanban draft')")] = None,
+) -> None:
+    """After a return for rework: revise the draft and reopen the chain at the step that returned it."""
+    from models.approvals import describe, resubmit
+    from models.sample_data import read_yaml
+
+    data = read_yaml(spec) if spec else None
+    with session_scope(ready_engine()) as session:
+        step = resubmit(session, find_document(session, document), actor=actor, spec=data)
+        shown = describe(session, step)
+    console.print(f"step #{shown['id']} ({shown['step']}, round {shown['round']}) waits for "
+                  f"{', '.join(shown['approvers'])}", highlight=False)
+
+
+@app.command("approvals")
+@user_errors
+def approvals(as_json: Annotated[bool, typer.Option("--json", help="As JSON for other programs")] = False) -> None:
+    """The human steps waiting for an answer, and who may give it."""
+    import json
+
+    from models.approvals import describe, pending
+
+    with session_scope(ready_engine()) as session:
+        steps = [describe(session, step) for step in pending(session)]
+    if as_json:
+        print(json.dumps(steps, ensure_ascii=False, indent=2))
+        return
+    table = Table("id", "document", "step", "round", "may answer", "since (Vietnam)")
+    for step in steps:
+        table.add_row(str(step["id"]), f"#{step['document']} {step['kind']}: {step['subject'][:50]}", step["step"],
+                      str(step["round"]), ", ".join(step["approvers"]), vietnam_time(step["since"]))
+    console.print(table)
+    console.print(f"{len(steps)} steps waiting", highlight=False)
+
+
+def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
+    from models.approvals import answer
+
+    answered = answer(ready_engine(), step, actor=actor, decision=decision, text=text)
+    console.print(f"step #{answered.id} ({answered.name}) {answered.status.value} by {actor}", highlight=False)
+
+
+AnswerAs = Annotated[str, typer.Option("--as", help="Official code of who answers")]
+
+
+@app.command("approve")
+@user_errors
+def approve(step: int, actor: AnswerAs, comment: Annotated[str | None, typer.Option(help="Optional comment")] = None) -> None:
+    """Approve a pending step (at the signing step, this signs the document)."""
+    _answer(step, actor, "approve", comment)
+
+
+@app.command("return")
+@user_errors
+def return_(step: int, actor: AnswerAs, reason: Annotated[str, typer.Option(help="What to rework")]) -> None:
+    """Return a draft for rework: the drafter revises and resubmits it."""
+    _answer(step, actor, "return", reason)
+
+
+@app.command("reject")
+@user_errors
+def reject(step: int, actor: AnswerAs, reason: Annotated[str, typer.Option(help="Why it is rejected")]) -> None:
+    """Reject the draft: the document ends rejected."""
+    _answer(step, actor, "reject", reason)
+
+
+@app.command("show")
+@user_errors
+def show(document: DocRef) -> None:
+    """A document: its status, number, links, files and human steps."""
+    from models.approvals import ApprovalStep
+    from models.document import DocumentLink, GeneratedFile
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        issuer = session.get(Agency, doc.issuer_id)
+        links = session.exec(select(DocumentLink).where(
+            (DocumentLink.from_id == doc.id) | (DocumentLink.to_id == doc.id))).all()
+        link_lines = []
+        for link in links:
+            other = session.get(Document, link.to_id if link.from_id == doc.id else link.from_id)
+            arrow = "→" if link.from_id == doc.id else "←"
+            link_lines.append(f"{link.relation.value} {arrow} #{other.id} {KIND_INFO[other.kind][0]} "
+                              f"{number_symbol(other.number, other.symbol).strip()}")
+        files = session.exec(select(GeneratedFile).where(GeneratedFile.document_id == doc.id)).all()
+        steps = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc.id)
+                             .order_by(ApprovalStep.round, ApprovalStep.position)).all()
+    console.print(f"[bold]#{doc.id} {KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()}[/]"
+                  f" — {doc.status.value}", highlight=False)
+    console.print(f"{issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}", highlight=False)
+    console.print(f"trích yếu: {doc.subject}", highlight=False)
+    for line in link_lines:
+        console.print(f"link: {line}", highlight=False)
+    for f in files:
+        console.print(f"file: {f.filename} ({f.purpose}) sha256 {f.sha256}", highlight=False)
+    for st in steps:
+        answered = f" by {st.answered_by}" + (f": {st.comment}" if st.comment else "") if st.answered_by else ""
+        console.print(f"step #{st.id} round {st.round} {st.name}: {st.status.value}{answered}", highlight=False)
+
+
 # --- Decree 30 conformance ----------------------------------------------------------------------
 
 KIND_LABEL = {"decision": "Quyết định", "submission": "Tờ trình", "plan": "Kế hoạch", "report": "Báo cáo",

@@ -3,6 +3,7 @@
 Importing this package registers every table on ``SQLModel.metadata`` (Alembic reads it from here).
 """
 
+from models.approvals import ApprovalStep
 from models.audit import AuditEntry, AuditHead
 from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
 from models.document import Addressee, Document, DocumentLink, GeneratedFile
@@ -10,6 +11,6 @@ from models.incoming import IncomingEntry
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "AuditEntry", "AuditHead", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "ApprovalStep", "AuditEntry", "AuditHead", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

@@ -12,7 +12,9 @@ from sqlmodel import Session, select
 from models import composition as c
 from models.audit import Action, record
 from models.directory import Agency
-from models.document import KIND_INFO, Addressee, AddresseeRole, Document, DocumentKind, DocumentLink, DocumentStatus, LinkRelation
+from models.document import (
+    KIND_INFO, Addressee, AddresseeRole, Document, DocumentKind, DocumentLink, DocumentStatus, LinkRelation, utcnow,
+)
 from models.errors import RuleViolation
 from models.legal_text import check_abbreviation, number_symbol, symbol
 from models.recipients import agency_by_code, check_recipients, official_by_code, resolve_lines, unit_by_ref
@@ -92,9 +94,23 @@ def _compose_decision(session: Session, spec: DocumentCreate, issuer: Agency, li
 
 def draft_document(session: Session, spec: DocumentCreate | dict, *, actor: str = "system") -> Document:
     """Store a new draft (dự thảo) from ``spec``; the number stays blank until issue. ``actor``: who drafts."""
+    return _store(session, spec, actor, None)
+
+
+def revise_document(session: Session, document: Document, spec: DocumentCreate | dict, *, actor: str) -> Document:
+    """Replace a draft's text with ``spec`` (sửa dự thảo), under the same rules as a new draft."""
+    if document.status is not DocumentStatus.DRAFT:
+        raise RuleViolation("document", "document.revise-draft",
+                            f"only a draft can be revised; document #{document.id} is {document.status.value}")
+    return _store(session, spec, actor, document)
+
+
+def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: Document | None) -> Document:
     if isinstance(spec, dict):
         spec = parse_create(spec)
     issuer = agency_by_code(session, spec.issuer, "issuer")
+    if existing is not None and (existing.kind is not spec.kind or existing.issuer_id != issuer.id):
+        raise RuleViolation("kind", "document.revise-same", "a revision keeps the document's kind and issuer")
     type_name, abbreviation = KIND_INFO[spec.kind]
     if spec.kind is DocumentKind.OFFICIAL_LETTER:
         if not spec.field_abbreviation:
@@ -132,12 +148,23 @@ def draft_document(session: Session, spec: DocumentCreate | dict, *, actor: str 
         if session.get(Document, target_id) is None:
             raise RuleViolation(f"links[{i}].document", "document.unknown", f"no document #{target_id}")
 
-    doc = Document(
+    fields = dict(
         kind=spec.kind, issuer_id=issuer.id, drafting_unit=spec.drafting_unit, symbol=sym, place=issuer.place,
         subject=spec.subject, competence=competence,
         legal_bases=[[cit.model_dump(mode="json", exclude_none=True) for cit in line] for line in spec.legal_bases],
         body=body, signer_id=signer_id, authority_form=form, is_sample=spec.is_sample,
     )
+    if existing is None:
+        doc = Document(**fields)
+    else:  # a revision: the lines and links of the old text go with it
+        doc = existing
+        for key, value in fields.items():
+            setattr(doc, key, value)
+        doc.updated_at = utcnow()
+        for old in session.exec(select(Addressee).where(Addressee.document_id == doc.id)):
+            session.delete(old)
+        for old in session.exec(select(DocumentLink).where(DocumentLink.from_id == doc.id)):
+            session.delete(old)
     session.add(doc)
     session.flush()
     for role, lines in ((AddresseeRole.KINH_GUI, spec.kinh_gui), (AddresseeRole.EXECUTOR, spec.executors),
@@ -148,7 +175,7 @@ def draft_document(session: Session, spec: DocumentCreate | dict, *, actor: str 
     for relation, target_id in links:
         session.add(DocumentLink(from_id=doc.id, to_id=target_id, relation=relation))
     session.flush()
-    record(session, Action.DRAFTED, actor=actor, document_id=doc.id,
+    record(session, Action.DRAFTED if existing is None else Action.REVISED, actor=actor, document_id=doc.id,
            details={"kind": doc.kind.value, "symbol": doc.symbol, "subject": doc.subject})
     return doc
 

@@ -1,0 +1,249 @@
+"""Human steps (trình duyệt): the approval chain a draft goes through before it is signed.
+
+A chain is a list of steps, each answered by one of its approvers: "review" steps (the Office's leadership
+checks content and format) and the final "sign" step (the competent leader signs, in the authority form
+the directory grants). Answers: approve (optional comment), return for rework (reason required: the
+drafter revises and resubmits, and the chain starts again at the step that returned it), reject (reason
+required: the document ends rejected). vanban's database is the record of every step and answer; a
+workflow that waits on a step reads its answer from here, so an answer is never lost with a process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.audit import Action, record
+from models.db import session_scope
+from models.directory import Agency, Official, SigningAuthority
+from models.document import KIND_INFO, Document, DocumentStatus, enum_type, utcnow
+from models.errors import RuleViolation
+from models.legal_text import clean_text
+from models.recipients import agency_by_code
+from models.signing import sign_document
+
+
+class StepStatus(str, Enum):
+    WAITING = "waiting"  # a later step of the chain, not open yet
+    PENDING = "pending"  # open: waiting for an answer
+    APPROVED = "approved"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    CLOSED = "closed"  # never answered: the chain ended before it (a rejection, or a return that reopens it)
+
+
+class Decision(str, Enum):
+    APPROVE = "approve"
+    RETURN = "return"
+    REJECT = "reject"
+
+
+class ApprovalStep(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("document_id", "round", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    round: int = Field(default=1, description="1, then one more each time a return reopens the chain")
+    position: int = Field(description="Order in the chain, from 1")
+    name: str = Field(description="What the step is, as clerks see it")
+    kind: str = Field(description="'review' or 'sign'")
+    approvers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: StepStatus = Field(default=StepStatus.WAITING, sa_type=enum_type(StepStatus))
+    opened_at: datetime | None = None
+    answered_at: datetime | None = None
+    answered_by: str | None = None
+    comment: str | None = Field(default=None, description="The approval's comment, or the reason of a return or rejection")
+    flow_run_id: str | None = Field(default=None, description="The Prefect run waiting on this step, if any")
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """One step of a chain's configuration: ``approvers`` as targets ('leaders:vp-ubnd', 'official:cvp',
+    'signer' = the draft's planned signer, or everyone the directory lets sign it)."""
+
+    name: str
+    kind: str
+    approvers: tuple[str, ...]
+
+
+def default_chain(session: Session, document: Document) -> list[StepSpec]:
+    """A decision of a People's Committee is checked by its Office's leadership first; every document is
+    then signed by the competent leader."""
+    steps = []
+    issuer = session.get(Agency, document.issuer_id)
+    office = session.exec(select(Agency).where(Agency.parent_id == issuer.id, Agency.category == "office")).first()
+    if document.kind.value == "decision" and office is not None:
+        steps.append(StepSpec("Kiểm tra nội dung, thể thức", "review", (f"leaders:{office.code}",)))
+    steps.append(StepSpec("Ký ban hành", "sign", ("signer",)))
+    return steps
+
+
+def _approvers(session: Session, document: Document, targets: tuple[str, ...], field: str) -> list[str]:
+    codes: list[str] = []
+    for target in targets:
+        kind, _, code = target.partition(":")
+        if kind == "leaders":
+            agency = agency_by_code(session, code, field)
+            found = [o.code for o in session.exec(
+                select(Official).where(Official.agency_id == agency.id, Official.is_leader).order_by(Official.id))]
+        elif kind == "official":
+            found = [code] if session.exec(select(Official).where(Official.code == code)).first() else []
+        elif kind == "signer":
+            if document.signer_id is not None:
+                found = [session.get(Official, document.signer_id).code]
+            else:
+                grants = session.exec(select(SigningAuthority).where(SigningAuthority.agency_id == document.issuer_id))
+                found = sorted({session.get(Official, g.official_id).code for g in grants if g.covers(document.kind.value)})
+        else:
+            raise RuleViolation(field, "approval.target", f"'{target}' is not leaders:…, official:… or signer")
+        if not found:
+            raise RuleViolation(field, "approval.no-approver", f"'{target}' names nobody who could answer")
+        codes.extend(c for c in found if c not in codes)
+    return codes
+
+
+def submit(session: Session, document: Document, *, actor: str, chain: list[StepSpec] | None = None) -> ApprovalStep:
+    """Submit a draft for approval (trình): the chain's steps are created and the first opens."""
+    if document.status is not DocumentStatus.DRAFT:
+        raise RuleViolation("document", "approval.submit-draft",
+                            f"only a draft can be submitted; document #{document.id} is {document.status.value}")
+    if _open_steps(session, document):
+        raise RuleViolation("document", "approval.already-submitted", f"document #{document.id} is already waiting for approval")
+    returned = _returned_step(session, document)
+    if returned is not None:
+        raise RuleViolation("document", "approval.returned",
+                            f"document #{document.id} was returned for rework at '{returned.name}': resubmit it, "
+                            "and the chain starts again at that step")
+    chain = chain or default_chain(session, document)
+    last_round = max((s.round for s in _steps(session, document)), default=0)
+    steps = [ApprovalStep(document_id=document.id, round=last_round + 1, position=i, name=spec.name, kind=spec.kind,
+                          approvers=_approvers(session, document, spec.approvers, f"chain[{i - 1}].approvers"))
+             for i, spec in enumerate(chain, start=1)]
+    if steps[-1].kind != "sign":
+        raise RuleViolation("chain", "approval.ends-with-sign", "a chain ends with the signing step")
+    for step in steps:
+        session.add(step)
+    first = _open(steps[0])
+    session.flush()
+    record(session, Action.SUBMITTED, actor=actor, document_id=document.id,
+           details={"round": first.round, "steps": [s.name for s in steps], "first_approvers": first.approvers})
+    return first
+
+
+def resubmit(session: Session, document: Document, *, actor: str, spec: dict[str, Any] | None = None) -> ApprovalStep:
+    """After a return: revise the draft (when a new text is given) and reopen the chain at the step that returned it."""
+    from models.drafting import revise_document
+
+    back = _returned_step(session, document)
+    if back is None:
+        raise RuleViolation("document", "approval.not-returned", f"document #{document.id} was not returned for rework")
+    if spec is not None:
+        revise_document(session, document, spec, actor=actor)
+    # The steps before the one that returned it stand approved in their round; the rest run again.
+    again = [ApprovalStep(document_id=document.id, round=back.round + 1, position=s.position, name=s.name, kind=s.kind,
+                          approvers=list(s.approvers))
+             for s in _steps(session, document) if s.round == back.round and s.position >= back.position]
+    for step in again:
+        session.add(step)
+    reopened = _open(again[0])
+    session.flush()
+    record(session, Action.SUBMITTED, actor=actor, document_id=document.id,
+           details={"round": reopened.round, "reopened_step": reopened.name, "revised": spec is not None})
+    return reopened
+
+
+def _returned_step(session: Session, document: Document) -> ApprovalStep | None:
+    """The step that returned the draft, when its latest round ended in a return."""
+    steps = _steps(session, document)
+    last_round = max((s.round for s in steps), default=0)
+    return next((s for s in steps if s.round == last_round and s.status is StepStatus.RETURNED), None)
+
+
+def _open(step: ApprovalStep) -> ApprovalStep:
+    step.status, step.opened_at = StepStatus.PENDING, utcnow()
+    return step
+
+
+def _steps(session: Session, document: Document) -> list[ApprovalStep]:
+    return list(session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document.id)
+                             .order_by(ApprovalStep.round, ApprovalStep.position)))
+
+
+def _open_steps(session: Session, document: Document) -> list[ApprovalStep]:
+    return [s for s in _steps(session, document) if s.status in (StepStatus.PENDING, StepStatus.WAITING)]
+
+
+def pending(session: Session) -> list[ApprovalStep]:
+    return list(session.exec(select(ApprovalStep).where(ApprovalStep.status == StepStatus.PENDING).order_by(ApprovalStep.id)))
+
+
+def answer(engine: Engine, step_id: int, *, actor: str, decision: Decision, text: str | None = None) -> ApprovalStep:
+    """Answer a pending step. Only one of its approvers may: anyone else is refused with a clear message and
+    the refusal is recorded (in a transaction of its own, since the answer itself is not applied)."""
+    decision = Decision(decision)
+    text = clean_text(text, "reason" if decision is not Decision.APPROVE else "comment") if text else None
+    if decision is not Decision.APPROVE and not text:
+        raise RuleViolation("reason", "approval.reason-required", f"a {decision.value} needs its reason")
+    with session_scope(engine) as session:
+        step = session.exec(select(ApprovalStep).where(ApprovalStep.id == step_id).with_for_update()
+                            .execution_options(populate_existing=True)).first()
+        if step is None:
+            raise RuleViolation("step", "approval.unknown", f"no approval step #{step_id}")
+        if step.status is not StepStatus.PENDING:
+            by = f" by {step.answered_by}" if step.answered_by else ""
+            raise RuleViolation("step", "approval.not-pending", f"step #{step_id} ({step.name}) is {step.status.value}{by}, not pending")
+        known = session.exec(select(Official).where(Official.code == actor)).first() is not None
+        refused = None
+        if not known:
+            refused = RuleViolation("as", "directory.unknown-official", f"no official with code '{actor}' in the directory")
+        elif actor not in step.approvers:
+            refused = RuleViolation("as", "approval.not-authorized",
+                                    f"{actor} may not answer step #{step_id} ({step.name}); it waits for {', '.join(step.approvers)}")
+        if refused is None:
+            _apply(session, step, actor, decision, text)
+            return step
+        document_id, step_name = step.document_id, step.name
+    with session_scope(engine) as session:
+        record(session, Action.ANSWER_REFUSED, actor=actor if known else "system", document_id=document_id,
+               details={"step": step_id, "name": step_name, "decision": decision.value, "claimed_by": actor,
+                        "rule": refused.rule})
+    raise refused
+
+
+def _apply(session: Session, step: ApprovalStep, actor: str, decision: Decision, text: str | None) -> None:
+    document = session.get(Document, step.document_id)
+    step.answered_at, step.answered_by, step.comment = utcnow(), actor, text
+    later = [s for s in _steps(session, document) if s.round == step.round and s.position > step.position]
+    if decision is Decision.APPROVE:
+        step.status = StepStatus.APPROVED
+        if step.kind == "sign":
+            sign_document(session, document, actor, document.authority_form)
+        record(session, Action.APPROVED, actor=actor, document_id=document.id,
+               details={"step": step.id, "name": step.name, "comment": text})
+        if later:
+            _open(later[0])
+    else:
+        step.status = StepStatus.RETURNED if decision is Decision.RETURN else StepStatus.REJECTED
+        for s in later:
+            s.status = StepStatus.CLOSED
+        if decision is Decision.REJECT:
+            document.status = DocumentStatus.REJECTED
+            document.updated_at = utcnow()
+            session.add(document)
+        record(session, Action.RETURNED if decision is Decision.RETURN else Action.REJECTED, actor=actor,
+               document_id=document.id, details={"step": step.id, "name": step.name, "reason": text})
+    session.add(step)
+    session.flush()
+
+
+def describe(session: Session, step: ApprovalStep) -> dict[str, Any]:
+    """A step as the CLI and other programs show it."""
+    document = session.get(Document, step.document_id)
+    return {"id": step.id, "document": document.id, "kind": KIND_INFO[document.kind][0], "subject": document.subject,
+            "step": step.name, "round": step.round, "approvers": step.approvers, "status": step.status.value,
+            "since": step.opened_at.isoformat() if step.opened_at else None}
