@@ -169,10 +169,18 @@ def sign(
     form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
 ) -> None:
     """Record the signature of a draft (the signer's authority is checked)."""
+    from models.approvals import ApprovalStep, StepStatus
     from models.signing import sign_document
 
     with session_scope(ready_engine()) as session:
-        doc = sign_document(session, find_document(session, document), signer, form)
+        doc = find_document(session, document)
+        waiting = session.exec(select(ApprovalStep).where(
+            ApprovalStep.document_id == doc.id, ApprovalStep.status.in_([StepStatus.PENDING, StepStatus.WAITING]))).first()
+        if waiting is not None:
+            raise RuleViolation("document", "approval.in-progress",
+                                f"document #{doc.id} is in its approval chain: answer step #{waiting.id} "
+                                "('vanban approvals' lists what waits)")
+        doc = sign_document(session, doc, signer, form)
     console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
 
 

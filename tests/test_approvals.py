@@ -175,6 +175,8 @@ def test_the_clerks_commands(_chain_template: Path, tmp_path: Path) -> None:
     assert vanban(home, "draft", str(spec), "--as", "cv-vhxh").returncode == 0
     submitted = vanban(home, "submit", "4", "--as", "cv-vhxh")
     assert submitted.returncode == 0 and "waits for cvp, pcvp-vhxh" in submitted.stdout
+    bypass = vanban(home, "sign", "4")
+    assert bypass.returncode == 1 and "is in its approval chain" in bypass.stderr
     listed = json.loads(vanban(home, "approvals", "--json").stdout)
     assert [(s["document"], s["step"], s["approvers"]) for s in listed] == [(4, "Kiểm tra nội dung, thể thức", ["cvp", "pcvp-vhxh"])]
     step = str(listed[0]["id"])
