@@ -16,7 +16,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -41,8 +43,8 @@ app.add_typer(audit_app, name="audit")
 DocRef = Annotated[str, typer.Argument(help="Document id, or number and symbol such as 374/QĐ-UBND")]
 Actor = Annotated[str, typer.Option("--as", help="Official code of who acts (recorded in the audit log)")]
 
-console = Console()
-err = Console(stderr=True)
+console = Console(markup=False)  # data prints as it is; styled lines opt in
+err = Console(stderr=True)  # markup on: every piece of data in it is escaped
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -53,12 +55,13 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return fn(*args, **kwargs)
         except RuleViolation as exc:
-            err.print(f"[bold red]error:[/] {exc.field}: {exc.message} [dim]({exc.rule})[/]", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(exc.field)}: {escape(exc.message)} [dim]({exc.rule})[/]")
         except VanbanError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}")
         except OperationalError as exc:
             reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-            err.print(f"[bold red]error:[/] database: cannot use {get_settings().database}: {reason}", highlight=False)
+            err.print(f"[bold red]error:[/] database: cannot use {escape(get_settings().database)}: {escape(reason)}",
+                      highlight=False)
         raise typer.Exit(1)
 
     return wrapper
@@ -73,6 +76,11 @@ def ready_engine(url: str | None = None) -> Engine:
         migrate(engine)
     check_schema(engine)
     return engine
+
+
+def add_row(table: Table, *values: object) -> None:
+    """A row of data, printed as it is (brackets in a trích yếu are text, not rich markup)."""
+    table.add_row(*(Text(str(v)) for v in values))
 
 
 def today() -> date:
@@ -115,7 +123,7 @@ def directory_agencies() -> None:
     table = Table("code", "ký hiệu", "name", "head")
     with session_scope(ready_engine()) as session:
         for a in session.exec(select(Agency).order_by(Agency.id)):
-            table.add_row(a.code, a.abbreviation, a.name, a.head_title)
+            add_row(table, a.code, a.abbreviation, a.name, a.head_title)
     console.print(table)
 
 
@@ -126,7 +134,7 @@ def directory_officials() -> None:
     table = Table("code", "name", "title", "agency")
     with session_scope(ready_engine()) as session:
         for o in session.exec(select(Official).order_by(Official.id)):
-            table.add_row(o.code, o.full_name, o.title, session.get(Agency, o.agency_id).code)
+            add_row(table, o.code, o.full_name, o.title, session.get(Agency, o.agency_id).code)
     console.print(table)
 
 
@@ -139,7 +147,7 @@ def documents() -> None:
     table = Table("id", "kind", "số, ký hiệu", "ngày", "status", "trích yếu")
     with session_scope(ready_engine()) as session:
         for d in session.exec(select(Document).order_by(Document.id)):
-            table.add_row(str(d.id), KIND_INFO[d.kind][0], number_symbol(d.number, d.symbol).strip(),
+            add_row(table, str(d.id), KIND_INFO[d.kind][0], number_symbol(d.number, d.symbol).strip(),
                           short_date(d.issued_on) if d.issued_on else "", d.status.value, d.subject)
     console.print(table)
 
@@ -225,7 +233,7 @@ def submit_cmd(document: DocRef, actor: Actor = "system") -> None:
     with session_scope(ready_engine()) as session:
         first = submit(session, find_document(session, document), actor=actor)
         shown = describe(session, first)
-    console.print(f"step #{shown['id']} ({shown['step']}) waits for {', '.join(shown['approvers'])}", highlight=False)
+    console.print(f"step #{shown['id']} ({shown['step']}) waits for {', '.join(shown['approvers'])}")
 
 
 @app.command("resubmit")
@@ -243,7 +251,7 @@ def resubmit_cmd(
         step = resubmit(session, find_document(session, document), actor=actor, spec=data)
         shown = describe(session, step)
     console.print(f"step #{shown['id']} ({shown['step']}, round {shown['round']}) waits for "
-                  f"{', '.join(shown['approvers'])}", highlight=False)
+                  f"{', '.join(shown['approvers'])}")
 
 
 @app.command("approvals")
@@ -261,17 +269,17 @@ def approvals(as_json: Annotated[bool, typer.Option("--json", help="As JSON for 
         return
     table = Table("id", "document", "step", "round", "may answer", "since (Vietnam)")
     for step in steps:
-        table.add_row(str(step["id"]), f"#{step['document']} {step['kind']}: {step['subject'][:50]}", step["step"],
+        add_row(table, str(step["id"]), f"#{step['document']} {step['kind']}: {step['subject'][:50]}", step["step"],
                       str(step["round"]), ", ".join(step["approvers"]), vietnam_time(step["since"]))
     console.print(table)
-    console.print(f"{len(steps)} steps waiting", highlight=False)
+    console.print(f"{len(steps)} steps waiting")
 
 
 def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
     from models.approvals import answer
 
     answered = answer(ready_engine(), step, actor=actor, decision=decision, text=text)
-    console.print(f"step #{answered.id} ({answered.name}) {answered.status.value} by {actor}", highlight=False)
+    console.print(f"step #{answered.id} ({answered.name}) {answered.status.value} by {actor}")
 
 
 AnswerAs = Annotated[str, typer.Option("--as", help="Official code of who answers")]
@@ -319,17 +327,17 @@ def show(document: DocRef) -> None:
         files = session.exec(select(GeneratedFile).where(GeneratedFile.document_id == doc.id)).all()
         steps = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc.id)
                              .order_by(ApprovalStep.round, ApprovalStep.position)).all()
-    console.print(f"[bold]#{doc.id} {KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()}[/]"
-                  f" — {doc.status.value}", highlight=False)
-    console.print(f"{issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}", highlight=False)
-    console.print(f"trích yếu: {doc.subject}", highlight=False)
+    console.print(f"[bold]#{doc.id} {KIND_INFO[doc.kind][0]} {escape(number_symbol(doc.number, doc.symbol).strip())}[/]"
+                  f" — {doc.status.value}", markup=True)
+    console.print(f"{issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}")
+    console.print(f"trích yếu: {doc.subject}")
     for line in link_lines:
-        console.print(f"link: {line}", highlight=False)
+        console.print(f"link: {line}")
     for f in files:
-        console.print(f"file: {f.filename} ({f.purpose}) sha256 {f.sha256}", highlight=False)
+        console.print(f"file: {f.filename} ({f.purpose}) sha256 {f.sha256}")
     for st in steps:
         answered = f" by {st.answered_by}" + (f": {st.comment}" if st.comment else "") if st.answered_by else ""
-        console.print(f"step #{st.id} round {st.round} {st.name}: {st.status.value}{answered}", highlight=False)
+        console.print(f"step #{st.id} round {st.round} {st.name}: {st.status.value}{answered}")
 
 
 # --- Decree 30 conformance ----------------------------------------------------------------------
@@ -368,18 +376,18 @@ def check(
     else:
         for r in results:
             if "error" in r:
-                err.print(f"[bold red]{r['file']}[/]: {r['error']}", highlight=False)
+                err.print(f"[bold red]{escape(r['file'])}[/]: {escape(r['error'])}")
                 continue
             verdict = "[green]conforms[/]" if not r["errors"] else f"[red]{r['errors']} errors[/]"
-            console.print(f"[bold]{r['file']}[/] ({KIND_LABEL.get(r['kind'], r['kind'])}): {verdict}"
-                          + (f", {r['warnings']} warnings" if r["warnings"] else ""), highlight=False)
+            console.print(f"[bold]{escape(r['file'])}[/] ({KIND_LABEL.get(r['kind'], r['kind'])}): {verdict}"
+                          + (f", {r['warnings']} warnings" if r["warnings"] else ""), markup=True)
             for f in r["findings"]:
                 mark = "[red]error[/]" if f["severity"] == "error" else "[yellow]warning[/]"
-                where = f"{f['component']}" + (f" «{f['paragraph']}»" if f["paragraph"] else "")
-                console.print(f"  {mark} {f['rule']}  {where}", highlight=False)
-                console.print(f"      expected {f['expected']}; found {f['found']}", highlight=False)
+                where = escape(f["component"] + (f" «{f['paragraph']}»" if f["paragraph"] else ""))
+                console.print(f"  {mark} {f['rule']}  {where}", markup=True)
+                console.print(f"      expected {f['expected']}; found {f['found']}")
         console.print(f"{summary['files']} files checked: {summary['with_errors']} with errors, {summary['errors']} errors, "
-                      f"{summary['warnings']} warnings, {summary['unreadable']} unreadable", highlight=False)
+                      f"{summary['warnings']} warnings, {summary['unreadable']} unreadable")
     raise typer.Exit(2 if summary["unreadable"] else 1 if summary["errors"] else 0)
 
 
@@ -404,9 +412,9 @@ def register(
         data = render_book(session, book) if docx else None
     table = Table(*(name for name, _ in book.columns), title=f"{book.title} NĂM {year} — {found.name}")
     for row in book.rows:
-        table.add_row(*row)
+        add_row(table, *row)
     console.print(table)
-    console.print(f"{len(book.rows)} entries", highlight=False)
+    console.print(f"{len(book.rows)} entries")
     if docx and data:
         docx.parent.mkdir(parents=True, exist_ok=True)
         docx.write_bytes(data)
@@ -440,10 +448,10 @@ def audit_show(document: DocRef) -> None:
     table = Table("#", "time (Vietnam)", "actor", "action", "details", "file sha256", "flow run", title=title)
     for e in entries:
         actor = f"{e.actor} ({names[e.actor]})" if e.actor in names else e.actor
-        table.add_row(str(e.seq), vietnam_time(e.at), actor, e.action, e.details, (e.file_sha256 or "")[:16],
+        add_row(table, str(e.seq), vietnam_time(e.at), actor, e.action, e.details, (e.file_sha256 or "")[:16],
                       (e.flow_run_id or "")[:8])
     console.print(table)
-    console.print(f"{len(entries)} entries", highlight=False)
+    console.print(f"{len(entries)} entries")
 
 
 @audit_app.command("verify")
@@ -462,10 +470,10 @@ def audit_verify() -> None:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise VanbanError(f"the audit log cannot be read ({reason}): its tables were changed or removed") from None
     if verdict.intact:
-        console.print(f"audit log intact: {verdict.entries} entries, last hash {verdict.head_hash}", highlight=False)
+        console.print(f"audit log intact: {verdict.entries} entries, last hash {verdict.head_hash}")
         return
-    err.print(f"[bold red]audit log broken at entry {verdict.broken_at}:[/] {verdict.reason} "
-              f"({verdict.entries} entries verified before it)", highlight=False)
+    err.print(f"[bold red]audit log broken at entry {verdict.broken_at}:[/] {escape(verdict.reason)} "
+              f"({verdict.entries} entries verified before it)")
     raise typer.Exit(1)
 
 
@@ -503,7 +511,7 @@ def audit_export(
         text = buffer.getvalue()
     if out:
         out.write_text(text, encoding="utf-8")
-        err.print(f"{len(rows)} entries written to {out}", highlight=False)
+        err.print(f"{len(rows)} entries written to {escape(str(out))}")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
 
@@ -519,16 +527,16 @@ def audit_runs(document: DocRef) -> None:
         doc = find_document(session, document)
         entries = trail(session, doc.id)
     if not any(e.flow_run_id for e in entries):
-        console.print(f"no Prefect flow runs are recorded for document #{doc.id}", highlight=False)
+        console.print(f"no Prefect flow runs are recorded for document #{doc.id}")
         return
     with console.status("asking Prefect about the runs"):
         runs, problems = check_runs(entries)
     table = Table("flow run", "name", "flow", "state", "started", "duration", "entries")
     for run in runs:
-        table.add_row(run.id, run.name, run.flow, run.state, run.started, run.duration, ", ".join(run.actions))
+        add_row(table, run.id, run.name, run.flow, run.state, run.started, run.duration, ", ".join(run.actions))
     console.print(table)
     for problem in problems:
-        err.print(f"[bold red]mismatch:[/] {problem}", highlight=False)
+        err.print(f"[bold red]mismatch:[/] {escape(problem)}")
     if problems:
         raise typer.Exit(1)
 
@@ -563,14 +571,14 @@ def demo(
     for item in issued:
         shutil.copyfile(path_of(home / "files", item.file.sha256), out / item.file.filename)
         d = item.document
-        table.add_row(item.file.filename, number_symbol(d.number, d.symbol), short_date(d.issued_on), item.file.sha256[:16])
+        add_row(table, item.file.filename, number_symbol(d.number, d.symbol), short_date(d.issued_on), item.file.sha256[:16])
     console.print(table)
     from models.audit import verify
 
     with engine.connect() as connection:
         verdict = verify(connection)
     console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
-                  f"database: {database}", highlight=False)
+                  f"database: {database}")
 
 
 if __name__ == "__main__":

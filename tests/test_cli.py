@@ -132,3 +132,18 @@ def test_a_schema_from_a_newer_vanban_is_refused(home: dict[str, str]) -> None:
         conn.execute("update alembic_version set version_num = '9999'")
     result = vanban("documents", env=home)
     assert result.returncode == 1 and "revision 9999, which this vanban does not know" in result.stderr
+
+
+def test_brackets_in_data_print_as_they_are(tmp_path: Path, home: dict[str, str]) -> None:
+    """Text from users and documents is never read as terminal markup."""
+    assert vanban("directory", "load-sample", env=home).returncode == 0
+    spec = seed_spec("submission")
+    spec["subject"] = "Về việc [bold]thử nghiệm[/bold] kế hoạch"
+    path = tmp_path / "d.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    assert vanban("draft", str(path), env=home).returncode == 0
+    assert "[bold]thử nghiệm[/bold]" in vanban("documents", env=home).stdout
+    spec["issuer"] = "so[red]x"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    refused = vanban("draft", str(path), env=home)
+    assert refused.returncode == 1 and "no agency with code 'so[red]x'" in refused.stderr
