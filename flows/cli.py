@@ -280,6 +280,10 @@ def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
 
     answered = answer(ready_engine(), step, actor=actor, decision=decision, text=text)
     console.print(f"step #{answered.id} ({answered.name}) {answered.status.value} by {actor}")
+    if answered.flow_run_id:  # a flow waits on this step: wake it (the answer is already recorded)
+        from flows.human_step import wake
+
+        console.print(wake(answered.flow_run_id, decision=decision, answered_by=actor, text=text))
 
 
 AnswerAs = Annotated[str, typer.Option("--as", help="Official code of who answers")]
@@ -549,9 +553,12 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the generated DOCX")] = Path("vanban-demo"),
     database: Annotated[str | None, typer.Option(help="Database URL; default a new SQLite file in OUT/.vanban")] = None,
 ) -> None:
-    """Load the sample directory into a fresh database and produce the seed chain: 10/TTr-STTTT,
-    11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT."""
-    from models.sample_data import load_directory, run_seed_chain
+    """Load the sample directory into a fresh database and run the seed chain through the Prefect flows
+    (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT."""
+    from models.approvals import ApprovalStep
+    from models.audit import AuditEntry, verify
+    from models.document import GeneratedFile
+    from models.sample_data import load_directory
 
     home = out / ".vanban"
     if database is None:
@@ -559,24 +566,43 @@ def demo(
         database = f"sqlite:///{home / 'vanban.db'}"
     home.mkdir(parents=True, exist_ok=True)
     engine = make_engine(database)
-    with console.status("preparing the database") as status:
+    with console.status("preparing the database"):
         migrate(engine)
         with session_scope(engine) as session:
             if session.exec(select(Document)).first() is not None:
                 raise RuleViolation("database", "demo.fresh", "the demo needs a fresh database; this one holds documents")
             counts = load_directory(session)
-        console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-        issued = run_seed_chain(engine, home / "files", progress=lambda msg: status.update(msg))
-    table = Table("file", "số, ký hiệu", "ngày", "sha256", title=f"Seed chain issued into {out}")
-    for item in issued:
-        shutil.copyfile(path_of(home / "files", item.file.sha256), out / item.file.filename)
-        d = item.document
-        add_row(table, item.file.filename, number_symbol(d.number, d.symbol), short_date(d.issued_on), item.file.sha256[:16])
-    console.print(table)
-    from models.audit import verify
+    console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)"):
+        from flows.lifecycle import document_lifecycle, seed_lifecycle
+        from flows.runtime import prefect_settings
 
-    with engine.connect() as connection:
+        request = seed_lifecycle(database=database, files=str(home / "files"))
+        with prefect_settings():
+            state = document_lifecycle(request, return_state=True)
+        outcome = state.result()
+    console.print(f"document-lifecycle run {state.state_details.flow_run_id}: {outcome['status']}")
+    with session_scope(engine) as session:
+        issued = session.exec(select(GeneratedFile).where(GeneratedFile.purpose == "issued").order_by(GeneratedFile.id)).all()
+        docs = {f.document_id: session.get(Document, f.document_id) for f in issued}
+        steps = session.exec(select(ApprovalStep).order_by(ApprovalStep.id)).all()
+        runs = {e.document_id: e.flow_run_id for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))
+                if e.flow_run_id and e.action == "issued"}
+    with engine.connect() as connection:  # after the session: on SQLite every transaction takes the write lock
         verdict = verify(connection)
+    console.print(f"Seed chain issued into {out}:")
+    for f in issued:
+        shutil.copyfile(path_of(home / "files", f.sha256), out / f.filename)
+        d = docs[f.document_id]
+        console.print(f"  {number_symbol(d.number, d.symbol)}  {short_date(d.issued_on)}  {d.status.value}  {f.filename}")
+        console.print(f"      {d.subject}")
+        console.print(f"      flow run {runs.get(d.id) or '-'}")
+    approvals_table = Table("document", "step", "answered by", "answer", title="Human steps")
+    for st in steps:
+        d = docs.get(st.document_id)
+        add_row(approvals_table, number_symbol(d.number, d.symbol) if d else f"#{st.document_id}", st.name,
+                st.answered_by or "", st.status.value)
+    console.print(approvals_table)
     console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
                   f"database: {database}")
 

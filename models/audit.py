@@ -238,7 +238,7 @@ def verify(connection: Connection, *, workers: int | None = None) -> Verdict:
         head = connection.execute(text("SELECT seq, hash FROM audithead WHERE id = 1")).first()
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        raise VanbanError(f"the audit log cannot be read ({reason}): its tables were changed or removed") from None
+        raise VanbanError(f"the audit log cannot be read: {reason}") from None
     if head is None:
         return Verdict(False, 0, GENESIS, None, "the chain head (audithead) is missing")
     if workers is None:
@@ -279,7 +279,7 @@ def _rows(connection: Connection, where: str = ""):  # noqa: ANN202
     except connection.dialect.loaded_dbapi.Error as exc:
         cursor.close()
         reason = str(exc).strip().splitlines()[0]
-        raise VanbanError(f"the audit log cannot be read ({reason}): its tables were changed or removed") from None
+        raise VanbanError(f"the audit log cannot be read: {reason}") from None
     return cursor
 
 

@@ -1,0 +1,41 @@
+"""`decide`: the People's Committee Office drafts the Quyết định from the submission; the Office's leadership
+checks it and the competent leader signs (human steps); the văn thư numbers and issues it."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from flows.steps import draft, issue, locations, render_draft, submit_for_approval, through_the_chain, today
+from prefect import flow
+
+
+class DecisionDraft(BaseModel):
+    """The decision to draft, approve and issue."""
+
+    decision: dict[str, Any] = Field(description="The Quyết định: the fields of a draft (DocumentCreate), with "
+                                                 "responds_to and approves naming the submission and the plan")
+    drafted_by: str = Field(description="Official code of the drafter at the Office")
+    issued_by: str = Field(description="Official code of the văn thư who issues it")
+    issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
+    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    document: int | None = Field(default=None, description="Continue this decision instead of drafting one")
+    database: str | None = None
+    files: str | None = None
+
+
+@flow(name="decide")
+def decide(request: DecisionDraft) -> dict[str, Any]:
+    database, files = locations(request.database, request.files)
+    decision_id = request.document
+    if decision_id is None:
+        decision_id = draft(database, request.decision, request.drafted_by)
+        render_draft(database, files, decision_id)
+    submit_for_approval(database, decision_id, request.drafted_by)
+    outcome = through_the_chain(database, decision_id, request.auto_approvers)
+    if outcome != "signed":
+        return {"decision": decision_id, "status": outcome}
+    issued = issue(database, files, decision_id, request.issued_on or today(), request.issued_by)
+    return {"decision": decision_id, "status": "issued", "documents": [issued]}

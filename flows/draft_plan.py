@@ -1,0 +1,28 @@
+"""`draft-plan`: a department drafts a Kế hoạch from structured input; the draft DOCX has a blank number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from flows.steps import draft, locations, render_draft
+from prefect import flow
+
+
+class PlanDraft(BaseModel):
+    """What the department drafts."""
+
+    spec: dict[str, Any] = Field(description="The plan: the fields of a draft (models/schemas.py, DocumentCreate)")
+    drafted_by: str = Field(description="Official code of the drafter, e.g. cv-sttt")
+    database: str | None = Field(default=None, description="Database URL; default the configured one")
+    files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
+
+
+@flow(name="draft-plan")
+def draft_plan(request: PlanDraft) -> int:
+    """Draft the plan and its DOCX; returns the document id."""
+    database, files = locations(request.database, request.files)
+    plan_id = draft(database, request.spec, request.drafted_by)
+    render_draft(database, files, plan_id)
+    return plan_id

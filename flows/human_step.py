@@ -1,0 +1,77 @@
+"""Where a flow waits for a person: a human step of the approval chain (models/approvals.py).
+
+vanban's table is the record of every answer. A flow first reads the step there: an answer given while no
+process waited (from the CLI, or before a crash) is used as it is. Otherwise the run pauses with Prefect's
+interactive input, whose form is ``Answer``; a clerk answers with `vanban approve|return|reject`, which
+records the answer and wakes the run, or in the Prefect UI, whose input the flow records through the same
+service. A refused answer (not an approver) is recorded and the step keeps waiting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
+from models.approvals import ApprovalStep, StepStatus, answer
+from models.db import session_scope
+from models.errors import RuleViolation
+from prefect import get_run_logger, pause_flow_run, resume_flow_run
+from prefect.context import FlowRunContext
+from prefect.input import RunInput
+
+WAIT_SECONDS = 60 * 60 * 24 * 30  # a leader may take weeks; Prefect's default (one hour) would fail the run
+POLL_SECONDS = 2  # how often a paused run asks whether it was resumed (Prefect's default: 10 s)
+
+
+class Answer(RunInput):
+    """Your answer at this step of the approval chain."""
+
+    decision: Literal["approve", "return", "reject"] = Field(
+        description="approve; return for rework (the drafter revises and resubmits); reject (the document ends)")
+    answered_by: str = Field(description="Your official code, e.g. pct-vhxh: only the step's approvers may answer")
+    text: str | None = Field(default=None, description="A comment when approving; the reason when returning or rejecting")
+
+
+def wait_for_answer(engine: Engine, step_id: int) -> ApprovalStep:
+    """The step once answered (approved, returned or rejected)."""
+    logger = get_run_logger()
+    attempt = 0
+    while True:
+        with session_scope(engine) as session:
+            step = session.get(ApprovalStep, step_id)
+            if step.status is not StepStatus.PENDING:
+                return step
+            run = FlowRunContext.get()
+            step.flow_run_id = str(run.flow_run.id) if run else None  # so `vanban approve` can wake this run
+            session.add(step)
+            who, name = ", ".join(step.approvers), step.name
+        logger.warning("waiting at step #%s (%s) for %s", step_id, name, who)
+        attempt += 1
+        given = pause_flow_run(wait_for_input=Answer, timeout=WAIT_SECONDS, poll_interval=POLL_SECONDS,
+                               key=f"step-{step_id}-{attempt}")
+        with Session(engine) as session:
+            still_pending = session.get(ApprovalStep, step_id).status is StepStatus.PENDING
+        if still_pending:  # answered in the Prefect UI: record it like any other answer
+            try:
+                answer(engine, step_id, actor=given.answered_by, decision=given.decision, text=given.text)
+            except RuleViolation as exc:
+                logger.warning("answer refused at step #%s: %s", step_id, exc)
+
+
+def wake(flow_run_id: str, *, decision: str, answered_by: str, text: str | None) -> str:
+    """Resume the run waiting on an answered step; a run no longer paused (its process ended) is left to be
+    run again, and will read the recorded answer."""
+    from uuid import UUID
+
+    from prefect import get_client
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(flow_run_id))
+    if run.state is None or not run.state.is_paused():
+        return f"flow run {flow_run_id} is not waiting ({run.state.type.value if run.state else 'unknown'}); run the flow again to go on"
+    resume_flow_run(UUID(flow_run_id), run_input={"decision": decision, "answered_by": answered_by, "text": text})
+    return f"flow run {flow_run_id} resumed"

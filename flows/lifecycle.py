@@ -1,0 +1,74 @@
+"""`document-lifecycle`: the whole chain as subflows — draft the plan, submit it, decide on it. The
+distribution and reporting flows of later issues join it here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from flows.decide import DecisionDraft, decide
+from flows.draft_plan import PlanDraft, draft_plan
+from flows.submit_proposal import Proposal, submit_proposal
+from models.legal_text import parse_date
+from models.sample_data import SEED_CHAIN_FILE, read_yaml
+from prefect import flow
+
+
+class Lifecycle(BaseModel):
+    """A plan's way from draft to the decision that approves it. In the decision's fields '@plan' and
+    '@submission' stand for the documents the earlier steps create."""
+
+    plan: PlanDraft
+    proposal: Proposal = Field(description="The submission; its 'plan' is filled in by the lifecycle")
+    decision: DecisionDraft
+    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    database: str | None = None
+    files: str | None = None
+
+
+def _fill(value: Any, ids: dict[str, int]) -> Any:
+    if isinstance(value, str) and value.startswith("@"):
+        return ids[value[1:]]
+    if isinstance(value, list):
+        return [_fill(v, ids) for v in value]
+    if isinstance(value, dict):
+        return {k: _fill(v, ids) for k, v in value.items()}
+    return value
+
+
+@flow(name="document-lifecycle")
+def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
+    where = {"database": request.database, "files": request.files}
+    plan_id = draft_plan(request.plan.model_copy(update=where))
+    proposal = submit_proposal(request.proposal.model_copy(update={
+        **where, "plan": plan_id, "auto_approvers": request.auto_approvers}))
+    if proposal["status"] != "issued":
+        return {"plan": plan_id, "proposal": proposal, "status": f"submission {proposal['status']}"}
+    spec = _fill(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
+    decision = decide(request.decision.model_copy(update={**where, "decision": spec,
+                                                          "auto_approvers": request.auto_approvers}))
+    return {"plan": plan_id, "proposal": proposal, "decision": decision, "status": f"decision {decision['status']}"}
+
+
+def seed_lifecycle(path: Path = SEED_CHAIN_FILE, **where: Any) -> Lifecycle:
+    """The seed chain (10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND) as a lifecycle request, the sample officials
+    answering their steps. The plan is drafted first here, so its link to the submission is made when the
+    submission is drafted."""
+    data = read_yaml(path)
+    entries = {e["key"]: e for e in data["documents"]}
+    plan, submission, decision = entries["plan"], entries["submission"], entries["decision"]
+    plan_spec = {k: v for k, v in plan["draft"].items() if k != "links"}
+    received = submission.get("received", {})
+    return Lifecycle(
+        plan=PlanDraft(spec=plan_spec, drafted_by=plan["drafted_by"]),
+        proposal=Proposal(plan=0, submission=submission["draft"], drafted_by=submission["drafted_by"],
+                          issued_by=submission["issued_by"], issued_on=parse_date(submission["issued_on"]),
+                          to_agency=received.get("agency", "ubnd-tinh"), received_by=received.get("by"),
+                          received_on=parse_date(received["on"]) if received else None,
+                          assigned_to=received.get("assigned_to")),
+        decision=DecisionDraft(decision=decision["draft"], drafted_by=decision["drafted_by"],
+                               issued_by=decision["issued_by"], issued_on=parse_date(decision["issued_on"])),
+        auto_approvers=data.get("approvers", []), **where,
+    )

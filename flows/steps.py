@@ -1,0 +1,137 @@
+"""The units of work the flows are made of: each a Prefect task running one transaction of vanban's
+services, so a step's change and its audit entry commit together. Tasks take the database URL, never an
+engine, so they can run in any worker."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
+from models.approvals import ApprovalStep, Decision, StepStatus, answer, submit
+from models.config import get_settings
+from models.db import get_engine, session_scope
+from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
+from models.drafting import draft_document
+from models.incoming import IncomingEntry, register_incoming
+from models.issuing import issue_document, save_rendering
+from models.recipients import agency_by_code
+from prefect import task
+from sqlmodel import select
+
+
+def today() -> date:
+    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+
+
+@task(name="draft")
+def draft(database: str, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
+    """Store the draft; links from other documents to it (e.g. the plan attached to a submission) go with it."""
+    with session_scope(get_engine(database)) as session:
+        doc = draft_document(session, spec, actor=drafted_by)
+        for relation, from_id in links:
+            session.add(DocumentLink(from_id=from_id, to_id=doc.id, relation=LinkRelation(relation)))
+        return doc.id
+
+
+@task(name="render-draft", retries=2, retry_delay_seconds=1)
+def render_draft(database: str, files: str, document_id: int) -> str:
+    """The draft DOCX (blank number), kept by its SHA-256."""
+    from doc_templates import render_document
+
+    with session_scope(get_engine(database)) as session:
+        doc = session.get(Document, document_id)
+        return save_rendering(session, doc, "draft", render_document(session, doc), Path(files)).sha256
+
+
+@task(name="submit")
+def submit_for_approval(database: str, document_id: int, submitted_by: str) -> None:
+    """Start the approval chain, unless it has started already (a rerun goes on where it stands)."""
+    with session_scope(get_engine(database)) as session:
+        doc = session.get(Document, document_id)
+        started = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id)).first()
+        if started is None and doc.status is DocumentStatus.DRAFT:
+            submit(session, doc, actor=submitted_by)
+
+
+@task(name="current-step")
+def current_step(database: str, document_id: int) -> int | None:
+    with session_scope(get_engine(database)) as session:
+        step = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id,
+                                                       ApprovalStep.status == StepStatus.PENDING)).first()
+        return step.id if step else None
+
+
+@task(name="auto-answer")
+def auto_answer(database: str, step_id: int, officials: list[str]) -> bool:
+    """The sample officials of the demo answer their steps themselves (recorded as theirs)."""
+    engine = get_engine(database)
+    with session_scope(engine) as session:
+        approvers = session.get(ApprovalStep, step_id).approvers
+    who = next((code for code in officials if code in approvers), None)
+    if who is None:
+        return False
+    answer(engine, step_id, actor=who, decision=Decision.APPROVE)
+    return True
+
+
+@task(name="sign-with")
+def sign_like(database: str, document_id: int, like: int) -> None:
+    """Sign a document the way another was signed (the plan a signed submission carries)."""
+    from models.directory import Official
+    from models.signing import sign_document
+
+    with session_scope(get_engine(database)) as session:
+        doc, model = session.get(Document, document_id), session.get(Document, like)
+        if doc.status is DocumentStatus.DRAFT:
+            sign_document(session, doc, session.get(Official, model.signer_id).code, model.authority_form)
+
+
+@task(name="issue", retries=2, retry_delay_seconds=1)
+def issue(database: str, files: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
+    """Number, date and render the signed document; an issued one is left as it is (a rerun)."""
+    with session_scope(get_engine(database)) as session:
+        doc = session.get(Document, document_id)
+        if doc.status is DocumentStatus.SIGNED:
+            issue_document(session, doc, issued_on, Path(files), actor=issued_by)
+        return {"id": doc.id, "number": doc.number, "symbol": doc.symbol, "issued_on": doc.issued_on,
+                "status": doc.status.value}
+
+
+@task(name="register-incoming")
+def receive(database: str, document_id: int, agency: str, received_on: date, received_by: str,
+            assigned_to: str | None = None) -> int:
+    """The receiving văn thư registers the document as arrived (once)."""
+    with session_scope(get_engine(database)) as session:
+        target = agency_by_code(session, agency, "agency")
+        existing = session.exec(select(IncomingEntry).where(IncomingEntry.document_id == document_id,
+                                                            IncomingEntry.agency_id == target.id)).first()
+        if existing is None:
+            existing = register_incoming(session, target, session.get(Document, document_id), received_on,
+                                         assigned_to=assigned_to, actor=received_by)
+        return existing.number
+
+
+@task(name="status")
+def status(database: str, document_id: int) -> str:
+    with session_scope(get_engine(database)) as session:
+        return session.get(Document, document_id).status.value
+
+
+def locations(database: str | None, files: str | None) -> tuple[str, str]:
+    """The database URL and files folder a run uses: the request's, or the configured ones."""
+    settings = get_settings()
+    return database or settings.database, files or str(settings.files_dir)
+
+
+def through_the_chain(database: str, document_id: int, auto_approvers: list[str]) -> str:
+    """Answer each pending step (or let the sample officials answer theirs) until the chain ends:
+    'signed', 'draft' (returned for rework: resubmit, then run the flow again) or 'rejected'."""
+    from flows.human_step import wait_for_answer
+
+    while (step_id := current_step(database, document_id)) is not None:
+        if not (auto_approvers and auto_answer(database, step_id, auto_approvers)):
+            wait_for_answer(get_engine(database), step_id)
+    return status(database, document_id)

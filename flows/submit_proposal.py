@@ -1,0 +1,57 @@
+"""`submit-proposal`: the department's Tờ trình carries the plan to UBND tỉnh. Its head signs both at a
+human step; both are numbered from the department's register (the submission first) and issued; the
+receiving văn thư registers the submission as an incoming document."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from flows.steps import (
+    draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain, today,
+)
+from prefect import flow
+
+
+class Proposal(BaseModel):
+    """The submission of a drafted plan."""
+
+    plan: int = Field(description="Id of the drafted plan the submission carries")
+    submission: dict[str, Any] = Field(description="The Tờ trình: the fields of a draft (DocumentCreate)")
+    drafted_by: str = Field(description="Official code of the drafter")
+    issued_by: str = Field(description="Official code of the department's văn thư")
+    issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
+    to_agency: str = Field(default="ubnd-tinh", description="The agency it is submitted to")
+    received_by: str | None = Field(default=None, description="Văn thư who registers it there (none: not yet)")
+    received_on: date | None = Field(default=None, description="Date it arrives; default the date of issue")
+    assigned_to: str | None = Field(default=None, description="Unit or person it is passed to on arrival")
+    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    document: int | None = Field(default=None, description="Continue this submission instead of drafting one")
+    database: str | None = None
+    files: str | None = None
+
+
+@flow(name="submit-proposal")
+def submit_proposal(request: Proposal) -> dict[str, Any]:
+    database, files = locations(request.database, request.files)
+    submission_id = request.document
+    if submission_id is None:
+        spec = dict(request.submission)
+        spec["links"] = [*spec.get("links", []), {"relation": "proposes", "document": request.plan}]
+        submission_id = draft(database, spec, request.drafted_by, links=[("attached_to", request.plan)])
+        render_draft(database, files, submission_id)
+    submit_for_approval(database, submission_id, request.drafted_by)
+    outcome = through_the_chain(database, submission_id, request.auto_approvers)
+    if outcome != "signed":
+        return {"submission": submission_id, "plan": request.plan, "status": outcome}
+    sign_like(database, request.plan, like=submission_id)
+    on = request.issued_on or today()
+    submission = issue(database, files, submission_id, on, request.issued_by)
+    plan = issue(database, files, request.plan, on, request.issued_by)
+    if request.received_by:
+        for document_id in (submission_id, request.plan):
+            receive(database, document_id, request.to_agency, request.received_on or on, request.received_by,
+                    request.assigned_to)
+    return {"submission": submission_id, "plan": request.plan, "status": "issued", "documents": [submission, plan]}

@@ -1,0 +1,194 @@
+"""The Prefect flows, with Prefect's test harness: the lifecycle reproduces the plain chain's documents;
+a decision waits for real people at its human steps."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from doc_templates import render_document
+from models.approvals import ApprovalStep, StepStatus, answer, resubmit
+from models.db import make_engine, session_scope
+from models.audit import trail
+from models.document import Document
+from tests.test_drafting import seed_spec
+
+
+@pytest.fixture
+def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str]:
+    shutil.copytree(_directory_template, tmp_path / "flowdb")
+    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files")
+
+
+def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tuple[str, str], chain_engine: Engine) -> None:  # noqa: ANN001
+    from flows.lifecycle import document_lifecycle, seed_lifecycle
+    from flows.runtime import prefect_settings
+
+    url, files = flow_db
+    with prefect_settings():
+        outcome = document_lifecycle(seed_lifecycle(database=url, files=files))
+    assert outcome["status"] == "decision issued"
+    engine = make_engine(url)
+    with session_scope(engine) as flows_side, session_scope(chain_engine) as plain_side:
+        for symbol in ("TTr-STTTT", "KH-STTTT", "QĐ-UBND"):
+            a = flows_side.exec(select(Document).where(Document.symbol == symbol)).one()
+            b = plain_side.exec(select(Document).where(Document.symbol == symbol)).one()
+            assert (a.number, a.issued_on) == (b.number, b.issued_on)
+            assert render_document(flows_side, a) == render_document(plain_side, b)
+        decision = flows_side.exec(select(Document).where(Document.symbol == "QĐ-UBND")).one()
+        entries = trail(flows_side, decision.id)
+        assert [e.action for e in entries] == ["drafted", "submitted", "approved", "signed", "approved",
+                                               "number_allocated", "issued"]
+        assert all(e.flow_run_id and e.task_run_id for e in entries)
+        assert entries[2].actor == "pcvp-vhxh" and entries[4].actor == "pct-vhxh"
+    engine.dispose()
+
+
+# --- waiting for people --------------------------------------------------------------------------
+
+def in_thread(fn: Callable[[], Any]) -> tuple[threading.Thread, dict[str, Any]]:
+    from flows.runtime import prefect_settings
+
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            with prefect_settings():
+                box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread, box
+
+
+def paused_at(engine: Engine, document_id: int, name: str, timeout: float = 90) -> ApprovalStep:
+    """The pending step ``name`` once a flow run waits on it, paused."""
+    from prefect import get_client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            step = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id,
+                                                           ApprovalStep.status == StepStatus.PENDING)).first()
+        if step is not None and step.name == name and step.flow_run_id:
+            with get_client(sync_client=True) as client:
+                state = client.read_flow_run(UUID(step.flow_run_id)).state
+            if state is not None and state.is_paused():
+                return step
+        time.sleep(0.3)
+    raise AssertionError(f"no flow run paused at '{name}' of document #{document_id}")
+
+
+def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str, text: str | None = None) -> None:
+    """What `vanban approve|return|reject` does: record the answer, then wake the waiting run."""
+    from flows.human_step import wake
+
+    answer(engine, step.id, actor=actor, decision=decision, text=text)
+    assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text).endswith("resumed")
+
+
+def decision_request(engine: Engine, **changes: Any):  # noqa: ANN201
+    from flows.decide import DecisionDraft
+
+    spec = seed_spec("decision")  # responds to #1 (10/TTr-STTTT) and approves #2 (11/KH-STTTT)
+    spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd",
+                         issued_on="2024-03-05", database=str(engine.url), files=str(Path(str(engine.url.database)).parent / "files"),
+                         **changes)
+
+
+def new_document_id(engine: Engine) -> int:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            doc = session.exec(select(Document).where(Document.subject == "Phê duyệt Kế hoạch thử nghiệm năm 2024")).first()
+        if doc is not None:
+            return doc.id
+        time.sleep(0.2)
+    raise AssertionError("the flow drafted nothing")
+
+
+def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    from flows.decide import decide
+    from prefect import resume_flow_run
+
+    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    doc_id = new_document_id(chain_engine)
+    review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
+    # answered in the Prefect UI by someone who may not answer: refused, recorded, still waiting
+    resume_flow_run(UUID(review.flow_run_id), run_input={"decision": "approve", "answered_by": "gd-sttt"})
+    time.sleep(1)
+    review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
+    with Session(chain_engine) as session:
+        assert [e.actor for e in trail(session, doc_id) if e.action == "answer_refused"] == ["gd-sttt"]
+    clerk_answers(chain_engine, review, "cvp", "approve", "Đạt")
+    signing = paused_at(chain_engine, doc_id, "Ký ban hành")
+    clerk_answers(chain_engine, signing, "pct-vhxh", "approve")
+    thread.join(timeout=90)
+    assert "error" not in box, box.get("error")
+    assert box["result"]["status"] == "issued" and box["result"]["documents"][0]["number"] == 375
+
+
+def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    from flows.decide import decide
+
+    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    doc_id = new_document_id(chain_engine)
+    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "pcvp-vhxh", "reject",
+                  "Không phù hợp")
+    thread.join(timeout=90)
+    assert box["result"] == {"decision": doc_id, "status": "rejected"}
+
+
+def test_return_resubmit_and_run_again(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    from flows.decide import decide
+
+    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    doc_id = new_document_id(chain_engine)
+    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "cvp", "return",
+                  "Bổ sung căn cứ")
+    thread.join(timeout=90)
+    assert box["result"]["status"] == "draft"  # back with the drafter
+    with session_scope(chain_engine) as session:
+        resubmit(session, session.get(Document, doc_id), actor="cv-vhxh")
+    # the flow run again for the same document goes on where the chain stands; the signer answers at once
+    again = decide(decision_request(chain_engine, document=doc_id, auto_approvers=["cvp", "pct-vhxh"]))
+    assert again["status"] == "issued"
+    with Session(chain_engine) as session:
+        rounds = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id)
+                              .order_by(ApprovalStep.round, ApprovalStep.position)).all()
+    assert [(s.round, s.name, s.status.value) for s in rounds] == [
+        (1, "Kiểm tra nội dung, thể thức", "returned"), (1, "Ký ban hành", "closed"),
+        (2, "Kiểm tra nội dung, thể thức", "approved"), (2, "Ký ban hành", "approved")]
+
+
+def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    """A run that died while waiting loses nothing: the answer given meanwhile is read from vanban's tables."""
+    from flows.decide import decide
+    from models.approvals import submit
+    from models.drafting import draft_document
+
+    spec = seed_spec("decision")
+    spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    with session_scope(chain_engine) as session:
+        doc = draft_document(session, spec, actor="cv-vhxh")
+        first = submit(session, doc, actor="cv-vhxh")
+        doc_id, first_id = doc.id, first.id
+    answer(chain_engine, first_id, actor="cvp", decision="approve")
+    with Session(chain_engine) as session:
+        sign_id = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id,
+                                                          ApprovalStep.status == StepStatus.PENDING)).one().id
+    answer(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
+    outcome = decide(decision_request(chain_engine, document=doc_id))
+    assert outcome["status"] == "issued"
