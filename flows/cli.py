@@ -547,11 +547,36 @@ def audit_runs(document: DocRef) -> None:
 
 # --- demo ----------------------------------------------------------------------------------------
 
+def _watch_steps(engine: Engine, status) -> None:  # noqa: ANN001
+    """Say, while the lifecycle runs, which human step waits for whom (manual demo)."""
+    import threading
+    import time
+
+    from models.approvals import describe, pending
+
+    def watch() -> None:
+        shown: set[int] = set()
+        while True:
+            with session_scope(engine) as session:
+                steps = [describe(session, s) for s in pending(session)]
+            for step in steps:
+                if step["id"] not in shown:
+                    shown.add(step["id"])
+                    console.print(f"waiting: step #{step['id']} {step['step']} of document #{step['document']} "
+                                  f"({step['kind']}) for {', '.join(step['approvers'])}")
+                    status.update(f"waiting at step #{step['id']} for {', '.join(step['approvers'])}")
+            time.sleep(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 @app.command("demo")
 @user_errors
 def demo(
     out: Annotated[Path, typer.Option(help="Folder for the generated DOCX")] = Path("vanban-demo"),
     database: Annotated[str | None, typer.Option(help="Database URL; default a new SQLite file in OUT/.vanban")] = None,
+    manual: Annotated[bool, typer.Option("--manual", help="Wait at each human step for answers given from another "
+                                                           "terminal (vanban approvals / approve / return / reject)")] = False,
 ) -> None:
     """Load the sample directory into a fresh database and run the seed chain through the Prefect flows
     (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT."""
@@ -573,11 +598,17 @@ def demo(
                 raise RuleViolation("database", "demo.fresh", "the demo needs a fresh database; this one holds documents")
             counts = load_directory(session)
     console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
-    with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)"):
-        from flows.lifecycle import document_lifecycle, seed_lifecycle
-        from flows.runtime import prefect_settings
+    from flows.lifecycle import document_lifecycle, seed_lifecycle
+    from flows.runtime import prefect_settings
 
-        request = seed_lifecycle(database=database, files=str(home / "files"))
+    request = seed_lifecycle(database=database, files=str(home / "files"))
+    if manual:
+        request.auto_approvers = []
+        console.print("manual mode: answer each human step from another terminal, with the same VANBAN_HOME and\n"
+                      f"  VANBAN_DATABASE_URL={database}\n  vanban approvals   then   vanban approve ID --as CODE")
+    with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status:
+        if manual:
+            _watch_steps(engine, status)
         with prefect_settings():
             state = document_lifecycle(request, return_state=True)
         outcome = state.result()

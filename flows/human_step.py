@@ -69,8 +69,14 @@ def wake(flow_run_id: str, *, decision: str, answered_by: str, text: str | None)
 
     from prefect import get_client
 
+    import time
+
+    deadline = time.monotonic() + 20  # a run that marked the step may still be on its way into the pause
     with get_client(sync_client=True) as client:
         run = client.read_flow_run(UUID(flow_run_id))
+        while run.state is not None and run.state.is_running() and time.monotonic() < deadline:
+            time.sleep(0.5)
+            run = client.read_flow_run(UUID(flow_run_id))
     if run.state is None or not run.state.is_paused():
         return f"flow run {flow_run_id} is not waiting ({run.state.type.value if run.state else 'unknown'}); run the flow again to go on"
     resume_flow_run(UUID(flow_run_id), run_input={"decision": decision, "answered_by": answered_by, "text": text})

@@ -192,3 +192,38 @@ def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_e
     answer(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
     outcome = decide(decision_request(chain_engine, document=doc_id))
     assert outcome["status"] == "issued"
+
+
+def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> None:
+    """`vanban demo --manual` waits at each human step; a clerk answers from a second terminal."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "VANBAN_HOME": str(tmp_path / "home"), "COLUMNS": "200"}
+    out = tmp_path / "out"
+    demo = subprocess.Popen([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--manual"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}"}
+    answered: list[str] = []
+    deadline = time.monotonic() + 300
+    try:
+        while len(answered) < 3 and time.monotonic() < deadline and demo.poll() is None:
+            listed = subprocess.run([sys.executable, "-m", "flows.cli", "approvals", "--json"], env=clerk,
+                                    capture_output=True, text=True, timeout=120)
+            steps = json.loads(listed.stdout) if listed.returncode == 0 and listed.stdout.strip() else []
+            for step in steps:
+                result = subprocess.run([sys.executable, "-m", "flows.cli", "approve", str(step["id"]), "--as",
+                                         step["approvers"][0]], env=clerk, capture_output=True, text=True, timeout=120)
+                assert result.returncode == 0, result.stderr
+                answered.append(f"{step['step']}:{step['approvers'][0]}")
+            time.sleep(1)
+        stdout, stderr = demo.communicate(timeout=180)
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+    assert demo.returncode == 0, stderr
+    assert answered == ["Ký ban hành:gd-sttt", "Kiểm tra nội dung, thể thức:cvp", "Ký ban hành:pct-vhxh"]
+    assert "waiting: step #1 Ký ban hành" in stdout and "decision issued" in stdout
+    assert sorted(p.name for p in out.glob("*.docx")) == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "374-QD-UBND.docx"]
