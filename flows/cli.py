@@ -547,6 +547,75 @@ def audit_runs(document: DocRef) -> None:
 
 # --- demo ----------------------------------------------------------------------------------------
 
+FLOWS = {
+    "draft-plan": ("flows.draft_plan", "draft_plan", "PlanDraft"),
+    "submit-proposal": ("flows.submit_proposal", "submit_proposal", "Proposal"),
+    "decide": ("flows.decide", "decide", "DecisionDraft"),
+    "document-lifecycle": ("flows.lifecycle", "document_lifecycle", "Lifecycle"),
+}
+
+
+@app.command("run")
+@user_errors
+def run(
+    flow_name: Annotated[str, typer.Argument(metavar="FLOW", help="draft-plan, submit-proposal, decide or document-lifecycle")],
+    spec: Annotated[Path, typer.Argument(help="YAML with the flow's parameters (the form the Prefect UI shows)")],
+) -> None:
+    """Run one of the flows from a spec file, as a clerk; it waits at human steps for answers from another terminal."""
+    import importlib
+    import json
+
+    from pydantic import ValidationError
+
+    from models.sample_data import read_yaml
+
+    if flow_name not in FLOWS:
+        raise RuleViolation("FLOW", "run.flow", f"'{flow_name}' is not a flow; use one of {', '.join(FLOWS)}")
+    data = read_yaml(spec)
+    if not isinstance(data, dict):
+        raise RuleViolation("file", "file.shape", f"{spec} must hold the flow's parameters as a mapping")
+    module_name, function, model_name = FLOWS[flow_name]
+    engine = ready_engine()  # the schema is checked before Prefect starts
+    module = importlib.import_module(module_name)
+    try:
+        request = getattr(module, model_name).model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".") or "spec"
+        raise RuleViolation(loc, f"input.{first['type']}", first["msg"]) from None
+    _check_documents(flow_name, request)
+    from flows.runtime import prefect_settings
+
+    with console.status(f"running {flow_name}") as status:
+        _watch_steps(engine, status)
+        with prefect_settings():
+            state = getattr(module, function)(request, return_state=True)
+    console.print(f"{flow_name} run {state.state_details.flow_run_id}: {state.type.value}")
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, VanbanError):
+        raise result  # printed as one line, like any other mistake
+    console.print(json.dumps(result, ensure_ascii=False, default=str, indent=2))
+    if not state.is_completed():
+        raise typer.Exit(1)
+
+
+def _check_documents(flow_name: str, request: Any) -> None:
+    """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
+    from flows.lifecycle import _fill
+    from models.drafting import parse_create
+
+    specs = {"draft-plan": lambda r: [("spec", r.spec)],
+             "submit-proposal": lambda r: [("submission", r.submission)],
+             "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
+             "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
+                                              ("decision.decision", _fill(r.decision.decision, {"plan": 1, "submission": 1}))]}
+    for where, spec in specs[flow_name](request):
+        try:
+            parse_create(spec)
+        except RuleViolation as exc:
+            raise RuleViolation(f"{where}.{exc.field}", exc.rule, exc.message) from None
+
+
 def _watch_steps(engine: Engine, status) -> None:  # noqa: ANN001
     """Say, while the lifecycle runs, which human step waits for whom (manual demo)."""
     import threading

@@ -227,3 +227,60 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
     assert answered == ["Ký ban hành:gd-sttt", "Kiểm tra nội dung, thể thức:cvp", "Ký ban hành:pct-vhxh"]
     assert "waiting: step #1 Ký ban hành" in stdout and "decision issued" in stdout
     assert sorted(p.name for p in out.glob("*.docx")) == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "374-QD-UBND.docx"]
+
+
+def test_two_decisions_at_once_get_distinct_numbers(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    from flows.decide import decide
+
+    def request(subject: str):  # noqa: ANN202
+        base = decision_request(chain_engine, auto_approvers=["cvp", "pct-vhxh"])
+        spec = dict(base.decision, subject=subject)
+        return base.model_copy(update={"decision": spec})
+
+    runs = [in_thread(lambda s=s: decide(request(s))) for s in ("Phê duyệt thứ nhất", "Phê duyệt thứ hai")]
+    for thread, _ in runs:
+        thread.join(timeout=120)
+    numbers = sorted(box["result"]["documents"][0]["number"] for _, box in runs)
+    assert numbers == [375, 376]
+    with chain_engine.connect() as conn:
+        from models.audit import verify
+
+        assert verify(conn).intact
+
+
+def test_a_clerk_runs_a_flow_from_a_spec_file(_directory_template: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    import yaml
+
+    home = tmp_path / "home"
+    shutil.copytree(_directory_template, home)
+    env = {**os.environ, "VANBAN_HOME": str(home), "COLUMNS": "200"}
+    env.pop("PREFECT_LOGGING_LEVEL")  # the CLI's own default, as a clerk has it
+    spec = seed_spec("plan")
+    spec.pop("links")
+    good = tmp_path / "plan.yaml"
+    good.write_text(yaml.safe_dump({"spec": spec, "drafted_by": "cv-sttt"}, allow_unicode=True), encoding="utf-8")
+    ran = subprocess.run([sys.executable, "-m", "flows.cli", "run", "draft-plan", str(good)], env=env,
+                         capture_output=True, text=True, timeout=300)
+    assert ran.returncode == 0, ran.stderr
+    assert "draft-plan run" in ran.stdout and "COMPLETED" in ran.stdout
+    engine = make_engine(f"sqlite:///{home / 'vanban.db'}")
+    with Session(engine) as session:
+        (plan,) = session.exec(select(Document)).all()
+        assert plan.symbol == "KH-STTTT" and plan.number is None
+    for broken, message in (({"drafted_by": "cv-sttt", "spec": {**spec, "issuer": None}}, "spec.issuer"),
+                            ({"spec": spec}, "drafted_by: Field required"),
+                            ({"drafted_by": "cv-sttt", "spec": {**spec, "issuer": "so-khong-co"}},
+                             "issuer: no agency with code 'so-khong-co'")):
+        bad = tmp_path / "bad.yaml"
+        bad.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+        refused = subprocess.run([sys.executable, "-m", "flows.cli", "run", "draft-plan", str(bad)], env=env,
+                                 capture_output=True, text=True, timeout=300)
+        assert refused.returncode == 1 and message in " ".join(refused.stderr.split()), refused.stderr
+        assert "Traceback" not in refused.stderr + refused.stdout
+    with Session(engine) as session:
+        assert len(session.exec(select(Document)).all()) == 1  # nothing half-written
+    engine.dispose()
