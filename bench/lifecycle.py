@@ -1,0 +1,151 @@
+"""Benchmark: the seed lifecycle (10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND) with automatic answers, through
+Prefect, cold (fresh data and Prefect homes, in a new process) and warm (Prefect's server already up),
+against (a) the same document work as plain function calls without Prefect and (b) a skeleton with the
+same flows and tasks doing nothing (Prefect's own floor). Target: warm at most 1.3× the skeleton.
+
+    .venv/bin/python bench/lifecycle.py [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+if "--child" not in sys.argv:  # Prefect state of this benchmark, away from the user's
+    os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="vanban-bench-prefect-"))
+    os.environ.setdefault("VANBAN_HOME", tempfile.mkdtemp(prefix="vanban-bench-home-"))
+
+import flows.runtime  # noqa: E402,F401  (Prefect configured as vanban runs it, before Prefect loads)
+from bench.timing import median_seconds  # noqa: E402
+from models.db import make_engine, migrate, session_scope  # noqa: E402
+from models.sample_data import load_directory  # noqa: E402
+
+
+def fresh_database() -> tuple[str, str]:
+    folder = Path(tempfile.mkdtemp(prefix="vanban-bench-db-"))
+    url = f"sqlite:///{folder / 'vanban.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_directory(session)
+    engine.dispose()
+    return url, str(folder / "files")
+
+
+def through_prefect() -> None:
+    from flows.lifecycle import document_lifecycle, seed_lifecycle
+    from flows.runtime import prefect_settings
+
+    url, files = fresh_database()
+    with prefect_settings():
+        assert document_lifecycle(seed_lifecycle(database=url, files=files))["status"] == "decision issued"
+
+
+def plain_calls() -> None:
+    """The lifecycle's document work in the same order, each task's function called directly."""
+    from flows import steps
+    from flows.lifecycle import _fill, seed_lifecycle
+
+    url, files = fresh_database()
+    request = seed_lifecycle()
+    auto = request.auto_approvers
+
+    def chain(document_id: int) -> None:
+        while (step := steps.current_step.fn(url, document_id)) is not None:
+            assert steps.auto_answer.fn(url, step, auto)
+        steps.status.fn(url, document_id)
+
+    plan = steps.draft.fn(url, request.plan.spec, request.plan.drafted_by)
+    steps.render_draft.fn(url, files, plan)
+    proposal = request.proposal
+    spec = dict(proposal.submission, links=[{"relation": "proposes", "document": plan}])
+    submission = steps.draft.fn(url, spec, proposal.drafted_by, links=[("attached_to", plan)])
+    steps.render_draft.fn(url, files, submission)
+    steps.submit_for_approval.fn(url, submission, proposal.drafted_by)
+    chain(submission)
+    steps.sign_like.fn(url, plan, like=submission)
+    for document_id in (submission, plan):
+        steps.issue.fn(url, files, document_id, proposal.issued_on, proposal.issued_by)
+    for document_id in (submission, plan):
+        steps.receive.fn(url, document_id, proposal.to_agency, proposal.received_on, proposal.received_by, proposal.assigned_to)
+    decision = request.decision
+    decision_id = steps.draft.fn(url, _fill(decision.decision, {"plan": plan, "submission": submission}), decision.drafted_by)
+    steps.render_draft.fn(url, files, decision_id)
+    steps.submit_for_approval.fn(url, decision_id, decision.drafted_by)
+    chain(decision_id)
+    assert steps.issue.fn(url, files, decision_id, decision.issued_on, decision.issued_by)["number"] == 374
+
+
+def skeleton():  # noqa: ANN201
+    """Four flows and 23 tasks doing nothing, shaped like the lifecycle (2, 12 and 9 tasks in its subflows)."""
+    from prefect import flow, task
+
+    @task
+    def nothing() -> None:
+        return None
+
+    def subflow(name: str, tasks: int):  # noqa: ANN202
+        @flow(name=name)
+        def run() -> None:
+            for _ in range(tasks):
+                nothing()
+        return run
+
+    parts = [subflow("draft-plan", 2), subflow("submit-proposal", 12), subflow("decide", 9)]
+
+    @flow(name="document-lifecycle")
+    def lifecycle() -> None:
+        for part in parts:
+            part()
+
+    def run() -> None:
+        from flows.runtime import prefect_settings
+
+        with prefect_settings():
+            lifecycle()
+    return run
+
+
+def cold() -> float:
+    """A new process with fresh data and Prefect homes: imports, Prefect's first start, the lifecycle."""
+    env = {**os.environ, "PREFECT_HOME": tempfile.mkdtemp(), "VANBAN_HOME": tempfile.mkdtemp()}
+    start = time.perf_counter()
+    subprocess.run([sys.executable, __file__, "--child"], env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    if "--child" in sys.argv:
+        through_prefect()
+        return
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    cold_s = cold()
+    run_skeleton = skeleton()
+    through_prefect()  # starts Prefect's server in this process: what follows is warm
+    run_skeleton()
+    # Prefect's own cost drifts with its background services: alternate the two, take medians
+    warm, floor = [], []
+    for _ in range(args.rounds):
+        warm.append(median_seconds(through_prefect, rounds=1, warmup=0))
+        floor.append(median_seconds(run_skeleton, rounds=1, warmup=0))
+    warm_s, skeleton_s = statistics.median(warm), statistics.median(floor)
+    plain_s = median_seconds(plain_calls, rounds=args.rounds)
+    print(f"cold (new process, fresh homes):  {cold_s:7.2f} s")
+    print(f"warm (Prefect server up):         {warm_s:7.2f} s")
+    print(f"(a) plain function calls:         {plain_s:7.2f} s   warm/plain    = {warm_s / plain_s:.2f}x")
+    print(f"(b) Prefect skeleton, same shape: {skeleton_s:7.2f} s   warm/skeleton = {warm_s / skeleton_s:.2f}x "
+          f"(target <= 1.30x: {'met' if warm_s / skeleton_s <= 1.3 else 'NOT met'})")
+
+
+if __name__ == "__main__":
+    main()
