@@ -35,7 +35,7 @@ def decide(request: DecisionDraft) -> dict[str, Any]:
         render_draft(database, files, decision_id)
     submit_for_approval(database, decision_id, request.drafted_by)
     outcome = through_the_chain(database, decision_id, request.auto_approvers)
-    if outcome != "signed":
+    if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"decision": decision_id, "status": outcome}
     issued = issue(database, files, decision_id, request.issued_on or today(), request.issued_by)
     return {"decision": decision_id, "status": "issued", "documents": [issued]}
