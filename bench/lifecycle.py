@@ -52,7 +52,8 @@ def through_prefect() -> None:
 def plain_calls() -> None:
     """The lifecycle's document work in the same order, each task's function called directly."""
     from flows import steps
-    from flows.lifecycle import _fill, seed_lifecycle
+    from flows.lifecycle import seed_lifecycle
+    from models.sample_data import fill_references
 
     url, files = fresh_database()
     request = seed_lifecycle()
@@ -77,7 +78,7 @@ def plain_calls() -> None:
     for document_id in (submission, plan):
         steps.receive.fn(url, document_id, proposal.to_agency, proposal.received_on, proposal.received_by, proposal.assigned_to)
     decision = request.decision
-    decision_id = steps.draft.fn(url, _fill(decision.decision, {"plan": plan, "submission": submission}), decision.drafted_by)
+    decision_id = steps.draft.fn(url, fill_references(decision.decision, {"plan": plan, "submission": submission}), decision.drafted_by)
     steps.render_draft.fn(url, files, decision_id)
     steps.submit_for_approval.fn(url, decision_id, decision.drafted_by)
     chain(decision_id)

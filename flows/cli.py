@@ -601,14 +601,14 @@ def run(
 
 def _check_documents(flow_name: str, request: Any) -> None:
     """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
-    from flows.lifecycle import _fill
+    from models.sample_data import fill_references
     from models.drafting import parse_create
 
     specs = {"draft-plan": lambda r: [("spec", r.spec)],
              "submit-proposal": lambda r: [("submission", r.submission)],
              "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
              "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
-                                              ("decision.decision", _fill(r.decision.decision, {"plan": 1, "submission": 1}))]}
+                                              ("decision.decision", fill_references(r.decision.decision, {"plan": 1, "submission": 1}))]}
     for where, spec in specs[flow_name](request):
         try:
             parse_create(spec)

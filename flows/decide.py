@@ -3,27 +3,21 @@ checks it and the competent leader signs (human steps); the văn thư numbers an
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from flows.steps import draft, issue, locations, render_draft, submit_for_approval, through_the_chain, today
+from flows.steps import (
+    ChainRequest, draft, issue, locations, render_draft, submit_for_approval, through_the_chain, today,
+)
 from prefect import flow
 
 
-class DecisionDraft(BaseModel):
+class DecisionDraft(ChainRequest):
     """The decision to draft, approve and issue."""
 
     decision: dict[str, Any] = Field(description="The Quyết định: the fields of a draft (DocumentCreate), with "
                                                  "responds_to and approves naming the submission and the plan")
-    drafted_by: str = Field(description="Official code of the drafter at the Office")
-    issued_by: str = Field(description="Official code of the văn thư who issues it")
-    issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
-    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
-    document: int | None = Field(default=None, description="Continue this decision instead of drafting one")
-    database: str | None = None
-    files: str | None = None
 
 
 @flow(name="decide")

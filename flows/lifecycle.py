@@ -12,7 +12,7 @@ from flows.decide import DecisionDraft, decide
 from flows.draft_plan import PlanDraft, draft_plan
 from flows.submit_proposal import Proposal, submit_proposal
 from models.legal_text import parse_date
-from models.sample_data import SEED_CHAIN_FILE, read_yaml
+from models.sample_data import SEED_CHAIN_FILE, fill_references, read_yaml
 from prefect import flow
 
 
@@ -28,16 +28,6 @@ class Lifecycle(BaseModel):
     files: str | None = None
 
 
-def _fill(value: Any, ids: dict[str, int]) -> Any:
-    if isinstance(value, str) and value.startswith("@"):
-        return ids[value[1:]]
-    if isinstance(value, list):
-        return [_fill(v, ids) for v in value]
-    if isinstance(value, dict):
-        return {k: _fill(v, ids) for k, v in value.items()}
-    return value
-
-
 @flow(name="document-lifecycle")
 def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
     where = {"database": request.database, "files": request.files}
@@ -46,7 +36,7 @@ def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
         **where, "plan": plan_id, "auto_approvers": request.auto_approvers}))
     if proposal["status"] != "issued":
         return {"plan": plan_id, "proposal": proposal, "status": f"submission {proposal['status']}"}
-    spec = _fill(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
+    spec = fill_references(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
     decision = decide(request.decision.model_copy(update={**where, "decision": spec,
                                                           "auto_approvers": request.auto_approvers}))
     return {"plan": plan_id, "proposal": proposal, "decision": decision, "status": f"decision {decision['status']}"}

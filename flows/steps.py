@@ -18,8 +18,22 @@ from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import issue_document, save_rendering
 from models.recipients import agency_by_code
+from pydantic import BaseModel, Field
+
 from prefect import task
 from sqlmodel import select
+
+
+class ChainRequest(BaseModel):
+    """What the flows that take a document through its approval chain to issue have in common."""
+
+    drafted_by: str = Field(description="Official code of the drafter")
+    issued_by: str = Field(description="Official code of the văn thư who issues it")
+    issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
+    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    document: int | None = Field(default=None, description="Continue this document instead of drafting one")
+    database: str | None = Field(default=None, description="Database URL; default the configured one")
+    files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
 
 
 def today() -> date:

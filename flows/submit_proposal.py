@@ -7,30 +7,23 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from flows.steps import (
-    draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain, today,
+    ChainRequest, draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain, today,
 )
 from prefect import flow
 
 
-class Proposal(BaseModel):
+class Proposal(ChainRequest):
     """The submission of a drafted plan."""
 
     plan: int = Field(description="Id of the drafted plan the submission carries")
     submission: dict[str, Any] = Field(description="The Tờ trình: the fields of a draft (DocumentCreate)")
-    drafted_by: str = Field(description="Official code of the drafter")
-    issued_by: str = Field(description="Official code of the department's văn thư")
-    issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
     to_agency: str = Field(default="ubnd-tinh", description="The agency it is submitted to")
     received_by: str | None = Field(default=None, description="Văn thư who registers it there (none: not yet)")
     received_on: date | None = Field(default=None, description="Date it arrives; default the date of issue")
     assigned_to: str | None = Field(default=None, description="Unit or person it is passed to on arrival")
-    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
-    document: int | None = Field(default=None, description="Continue this submission instead of drafting one")
-    database: str | None = None
-    files: str | None = None
 
 
 @flow(name="submit-proposal")

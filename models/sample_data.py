@@ -98,16 +98,16 @@ class IssuedDocument:
     file: GeneratedFile
 
 
-def _substitute(value: Any, ids: dict[str, int]) -> Any:
-    """'@plan' → the id of the document loaded under the key 'plan'."""
+def fill_references(value: Any, ids: dict[str, int]) -> Any:
+    """'@plan' → the id of the document created under the key 'plan', anywhere in a nested spec."""
     if isinstance(value, str) and value.startswith("@"):
         if value[1:] not in ids:
             raise RuleViolation("document", "document.unknown", f"'{value}' names no earlier document of the chain")
         return ids[value[1:]]
     if isinstance(value, list):
-        return [_substitute(v, ids) for v in value]
+        return [fill_references(v, ids) for v in value]
     if isinstance(value, dict):
-        return {k: _substitute(v, ids) for k, v in value.items()}
+        return {k: fill_references(v, ids) for k, v in value.items()}
     return value
 
 
@@ -118,7 +118,7 @@ def run_seed_chain(engine: Engine, files_dir: Path, path: Path = SEED_CHAIN_FILE
     out: list[IssuedDocument] = []
     for entry in read_yaml(path)["documents"]:
         key = entry["key"]
-        spec = parse_create(_substitute(entry["draft"], ids))
+        spec = parse_create(fill_references(entry["draft"], ids))
         with session_scope(engine) as session:
             doc_id = draft_document(session, spec, actor=entry["drafted_by"]).id
         progress(f"{key}: drafted")

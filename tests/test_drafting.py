@@ -16,14 +16,14 @@ from models.directory import AgencyGroup
 from models.document import Addressee, Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.errors import RuleViolation
-from models.sample_data import SEED_CHAIN_FILE, _substitute, read_yaml
+from models.sample_data import SEED_CHAIN_FILE, fill_references, read_yaml
 from models.signing import sign_document
 
 
 def seed_spec(key: str) -> dict[str, Any]:
     """The seed chain's draft for ``key``, with '@submission' → 1 and '@plan' → 2 (their ids in chain_engine)."""
     entry = next(e for e in read_yaml(SEED_CHAIN_FILE)["documents"] if e["key"] == key)
-    return copy.deepcopy(_substitute(entry["draft"], {"submission": 1, "plan": 2}))
+    return copy.deepcopy(fill_references(entry["draft"], {"submission": 1, "plan": 2}))
 
 
 def counts(engine: Engine) -> tuple[int, int, int]:
