@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import shutil
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from models.config import get_settings
+from models.config import get_settings, today
 from models.db import check_schema, get_engine, make_engine, migrate, session_scope
 from models.directory import Agency, Official
 from models.document import KIND_INFO, Document, find_document
@@ -67,9 +67,9 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def ready_engine(url: str | None = None) -> Engine:
+def ready_engine() -> Engine:
     """The configured database with its schema checked; a brand-new, empty database is migrated."""
-    engine = make_engine(url) if url else get_engine()
+    engine = get_engine()
     with engine.connect() as connection:
         empty = not inspect(connection).get_table_names()
     if empty:
@@ -81,10 +81,6 @@ def ready_engine(url: str | None = None) -> Engine:
 def add_row(table: Table, *values: object) -> None:
     """A row of data, printed as it is (brackets in a trích yếu are text, not rich markup)."""
     table.add_row(*(Text(str(v)) for v in values))
-
-
-def today() -> date:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 def vietnam_time(at: str) -> str:

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, locations, render_draft, submit_for_approval, through_the_chain, today,
+    ChainRequest, draft, issue, locations, render_draft, submit_for_approval, through_the_chain,
 )
+from models.config import today
 from prefect import flow
 
 

@@ -4,10 +4,9 @@ engine, so they can run in any worker."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from models.approvals import ApprovalStep, Decision, StepStatus, answer, submit
@@ -35,9 +34,6 @@ class ChainRequest(BaseModel):
     database: str | None = Field(default=None, description="Database URL; default the configured one")
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
 
-
-def today() -> date:
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
 
 
 @task(name="draft")

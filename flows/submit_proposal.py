@@ -10,8 +10,9 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain, today,
+    ChainRequest, draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
 )
+from models.config import today
 from prefect import flow
 
 
