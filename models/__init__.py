@@ -5,12 +5,14 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 
 from models.approvals import ApprovalStep
 from models.audit import AuditEntry, AuditHead
+from models.channels import Channel
+from models.deliveries import Delivery
 from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
 from models.document import Addressee, Document, DocumentLink, GeneratedFile
 from models.incoming import IncomingEntry
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "ApprovalStep", "AuditEntry", "AuditHead", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "ApprovalStep", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

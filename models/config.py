@@ -12,7 +12,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
-    """Read from the environment (``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``)."""
+    """Read from the environment: ``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``,
+    ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``."""
 
     model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
 
@@ -23,6 +24,13 @@ class Settings(BaseSettings):
         "PostgreSQL: postgresql+psycopg://user@host:5432/db",
     )
     timezone: str = Field(default="Asia/Ho_Chi_Minh", description="Time zone of 'today' and of shown times")
+    smtp_url: str | None = Field(
+        default=None,
+        description="Outgoing mail relay for e-mail channels, as an apprise URL; credentials only as "
+        "{env:NAME} or {secret:NAME}, e.g. mailtos://vanthu:{env:SMTP_PASSWORD}@mail.example.vn?from=vanthu@example.vn",
+    )
+    mail_domain: str = Field(default="vanban.local", description="Right-hand side of the message ids vanban gives")
+    max_attachment_bytes: int = Field(default=25_000_000, description="Largest attachments a channel is sent")
 
     @property
     def database(self) -> str:

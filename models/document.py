@@ -86,6 +86,7 @@ class Document(SQLModel, table=True):
     body: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     signer_id: int | None = Field(default=None, foreign_key="official.id")
     authority_form: AuthorityForm | None = Field(default=None, sa_type=enum_type(AuthorityForm))
+    distribution: str | None = Field(default=None, description="After issue: in_progress, completed or partly_failed")
     is_sample: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -136,3 +136,57 @@ def check_recipients(recipients: Sequence[AddresseeIn]) -> None:
     for i, line in enumerate(recipients[:-1]):
         if any(t.type == "archive" for t in line.targets):
             raise RuleViolation(f"recipients[{i}]", "recipients.archive-last", "only the last line is the archive copy")
+
+
+@dataclass(frozen=True)
+class ResolvedLine:
+    """One Nơi nhận line and who it reaches: ``recipients`` (first listed wins: a recipient named again
+    is in ``repeated``), or ``archive`` (Lưu: stored, not sent), or ``problem`` (unresolved, for the clerk)."""
+
+    position: int
+    text: str
+    recipients: tuple[Recipient, ...] = ()
+    repeated: tuple[Recipient, ...] = ()
+    archive: bool = False
+    problem: str | None = None
+
+
+def resolve_distribution(session: Session, document) -> list[ResolvedLine]:  # noqa: ANN001 - models.document.Document
+    """Every Nơi nhận line of an issued document, resolved on its own: a line that names nothing concrete,
+    or names what the directory no longer has, is unresolved and never blocks the others."""
+    from models.document import AddresseeRole
+    from models.drafting import addressees
+
+    issuer = session.get(Agency, document.issuer_id)
+    lines = addressees(session, document, AddresseeRole.RECIPIENT)
+    executors = addressees(session, document, AddresseeRole.EXECUTOR)
+    articles = {int(t.code): executors for line in lines for t in line.targets if t.type == "article" and (t.code or "").isdigit()}
+    kinh_gui = addressees(session, document, AddresseeRole.KINH_GUI)
+    seen: set[Recipient] = set()
+    out: list[ResolvedLine] = []
+    for i, line in enumerate(lines):
+        if any(t.type == "archive" for t in line.targets):
+            out.append(ResolvedLine(i, line.text, archive=True))
+            continue
+        if not line.targets:
+            out.append(ResolvedLine(i, line.text, problem="the line names no agency, unit or official of the directory"))
+            continue
+        try:
+            found = _resolve_lines(session, [line], f"recipients[{i}]", issuer=issuer, articles=articles, kinh_gui=kinh_gui)
+        except RuleViolation as exc:
+            out.append(ResolvedLine(i, line.text, problem=exc.message))
+            continue
+        fresh = tuple(r for r in found if r not in seen)
+        seen.update(found)
+        out.append(ResolvedLine(i, line.text, recipients=fresh, repeated=tuple(r for r in found if r not in fresh)))
+    return out
+
+
+def recipient_code(session: Session, recipient: Recipient) -> str:
+    """The directory code a clerk types for a recipient: 'sttt', 'cvp', 'vp-ubnd/P.VHXH'."""
+    if recipient.kind == "agency":
+        return session.get(Agency, recipient.id).code
+    if recipient.kind == "official":
+        return session.get(Official, recipient.id).code
+    unit = session.get(Unit, recipient.id)
+    return f"{session.get(Agency, unit.agency_id).code}/{unit.code}"

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.audit import Action, record
+from models.channels import add_channel
 from models.db import session_scope
 from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
 from models.document import Document, GeneratedFile
@@ -50,6 +51,7 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
         raw = {k: clean_text(v, f"{field}.{k}", multiline=True) if isinstance(v, str) else v for k, v in raw.items()}
         parent = raw.pop("parent", None)
         units = raw.pop("units", [])
+        channels = raw.pop("channels", [])
         agency = Agency(**raw, is_sample=is_sample)
         if parent:
             if parent not in agencies:
@@ -58,8 +60,12 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
         session.add(agency)
         session.flush()
         agencies[agency.code] = agency
-        for unit in units:
-            session.add(Unit(agency_id=agency.id, code=unit["code"], name=clean_text(unit["name"], f"{field}.units")))
+        _add_channels(session, "agency", agency.id, channels, f"{field}.channels")
+        for j, raw_unit in enumerate(units):
+            unit = Unit(agency_id=agency.id, code=raw_unit["code"], name=clean_text(raw_unit["name"], f"{field}.units"))
+            session.add(unit)
+            session.flush()
+            _add_channels(session, "unit", unit.id, raw_unit.get("channels", []), f"{field}.units[{j}].channels")
     session.flush()
     for raw in data["groups"]:
         group = AgencyGroup(code=raw["code"], name=raw["name"])
@@ -72,8 +78,12 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
         raw = dict(raw)
         agency = agency_by_code(session, raw.pop("agency"), f"officials[{i}].agency")
         unit_code = raw.pop("unit", None)
+        channels = raw.pop("channels", [])
         unit = session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == unit_code)).first() if unit_code else None
-        session.add(Official(**raw, agency_id=agency.id, unit_id=unit.id if unit else None, is_sample=is_sample))
+        official = Official(**raw, agency_id=agency.id, unit_id=unit.id if unit else None, is_sample=is_sample)
+        session.add(official)
+        session.flush()
+        _add_channels(session, "official", official.id, channels, f"officials[{i}].channels")
     session.flush()
     for i, raw in enumerate(data["signing_authority"]):
         official = official_by_code(session, raw["official"], f"signing_authority[{i}].official")
@@ -89,6 +99,11 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
               "registers": len(data["registers"])}
     record(session, Action.DIRECTORY_LOADED, details={"file": path.name, "sample": is_sample, **counts})
     return counts
+
+
+def _add_channels(session: Session, kind: str, owner_id: int, urls: list[str], field: str) -> None:
+    for j, url in enumerate(urls):
+        add_channel(session, kind, owner_id, clean_text(url, f"{field}[{j}]"), f"{field}[{j}]")
 
 
 @dataclass

@@ -1,0 +1,114 @@
+"""`distribute`: send an issued document to every recipient of its Nơi nhận, exactly once, and keep the ledger.
+
+A few worker tasks (bounded concurrency) each claim small batches of due rows from the ledger, send them,
+and record each outcome; a transient refusal comes back later with a backoff, so one failing recipient
+never holds up the others. Prefect's per-task cost (~5 ms) is paid per worker, not per recipient.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from flows.steps import locations
+from models.channels import redact
+from models.config import get_settings
+from models.db import get_engine, session_scope
+from models.deliveries import (
+    Delivery, claim, distribution_lock, finish, ledger, next_due, record_plan, settle, summary,
+)
+from models.document import Document, utcnow
+from models.messages import document_message
+from models.transport import Sender
+from prefect import flow, task
+from prefect.task_runners import ThreadPoolTaskRunner
+
+MAX_CONCURRENCY = 16
+CLAIM_BATCH = 10  # rows a worker takes at once: small, so the work spreads evenly
+
+
+class Distribution(BaseModel):
+    """An issued document to send to its Nơi nhận."""
+
+    document: int = Field(description="Id of the issued document")
+    distributed_by: str = Field(default="system", description="Official code of the văn thư who sends it")
+    relay: str | None = Field(default=None, description="Outgoing mail relay (apprise mailto URL, credentials as "
+                                                        "{env:NAME} or {secret:NAME}); default VANBAN_SMTP_URL")
+    concurrency: int = Field(default=4, ge=1, le=MAX_CONCURRENCY, description="Messages in flight at once")
+    retries: int = Field(default=3, ge=0, le=10, description="Further tries after a passing (4xx, unreachable) error")
+    retry_delay_seconds: float = Field(default=2.0, ge=0, le=3600, description="First backoff; it doubles each try")
+    max_attachment_bytes: int | None = Field(default=None, ge=1, description="Default VANBAN_MAX_ATTACHMENT_BYTES")
+    database: str | None = None
+    files: str | None = None
+
+
+@task(name="plan-deliveries")
+def plan_deliveries(database: str, document_id: int, actor: str) -> dict[str, int]:
+    """Write the plan (Nơi nhận → recipients → channels) into the ledger; requeue what a crash left in flight."""
+    with session_scope(get_engine(database)) as session:
+        return record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain, actor=actor)
+
+
+@task(name="send-deliveries", retries=2, retry_delay_seconds=1)
+def send_deliveries(database: str, files: str, request: Distribution, worker: int) -> int:
+    """One worker: claim due rows, send each, record each outcome, until the ledger has nothing due."""
+    engine = get_engine(database)
+    settings = get_settings()
+    token = f"{uuid.uuid4().hex[:12]}-{worker}"
+    with session_scope(engine) as session:
+        shared = document_message(session, session.get(Document, request.document), Path(files))
+    sender = Sender(request.relay or settings.smtp_url, request.max_attachment_bytes or settings.max_attachment_bytes)
+    handled = 0
+    try:
+        while True:
+            with session_scope(engine) as session:
+                rows = claim(session, request.document, CLAIM_BATCH, token, utcnow())
+                due = next_due(session, request.document) if not rows else None
+            if not rows:
+                if due is False:
+                    return handled
+                wait = (due - utcnow()).total_seconds() if due else 0.05
+                time.sleep(min(max(wait, 0.05), 5.0))
+                continue
+            for row in rows:
+                outcome = sender.send(row.channel_url, shared.to(row.label, row.message_id))
+                with session_scope(engine) as session:
+                    settle(session, session.get(Delivery, row.id), outcome, retries=request.retries,
+                           retry_delay=request.retry_delay_seconds, now=utcnow(), actor=request.distributed_by)
+                handled += 1
+    finally:
+        sender.close()
+
+
+@task(name="finish-distribution")
+def finish_distribution(database: str, document_id: int) -> dict[str, Any]:
+    """The document's distribution status, and a table artifact of recipients and outcomes."""
+    from prefect.artifacts import create_table_artifact
+
+    with session_scope(get_engine(database)) as session:
+        doc = session.get(Document, document_id)
+        status = finish(session, doc)
+        rows = ledger(session, document_id)
+    create_table_artifact(
+        key=f"distribution-{document_id}",
+        table=[{"Nơi nhận": r.line_text, "recipient": r.label, "code": r.recipient_code or "",
+                "channel": redact(r.channel_url), "state": r.state.value, "attempts": r.attempts,
+                "message id": r.message_id, "error": r.error or ""} for r in rows],
+        description=f"Distribution of document #{document_id}: {status.value}",
+    )
+    return {"document": document_id, "status": status.value, "deliveries": summary(rows)}
+
+
+@flow(name="distribute", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
+def distribute(request: Distribution) -> dict[str, Any]:
+    database, files = locations(request.database, request.files)
+    with distribution_lock(get_engine(database), request.document):  # one run of a document at a time
+        plan_deliveries(database, request.document, request.distributed_by)
+        workers = [send_deliveries.submit(database, files, request, i) for i in range(request.concurrency)]
+        for w in workers:
+            w.result(raise_on_failure=False)  # a worker that failed leaves its rows for the next run
+        return finish_distribution(database, request.document)

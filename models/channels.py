@@ -1,0 +1,156 @@
+"""Channels (kênh gửi): how an agency, a unit or an official receives documents, as apprise URLs.
+
+A channel is stored as written in the directory, e.g. ``mailto:vanthu@sotttt.vinhlong.gov.vn`` (e-mail
+through the installation's relay, ``VANBAN_SMTP_URL``), ``json://127.0.0.1:8030/inbox`` (a webhook), or any
+other apprise URL. Credentials are never stored: a URL names them as references, ``{env:NAME}`` (an
+environment variable) or ``{secret:NAME}`` (a Prefect Secret block), resolved only at the moment of
+sending. A URL that carries a credential in clear is refused when it is added.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.errors import RuleViolation
+
+REFERENCE = re.compile(r"\{(env|secret):([A-Za-z0-9_.-]+)\}")
+_MARKER = "VANBANSECRETREF{}X"
+RELAY_SCHEMES = ("mailto", "mailtos")
+
+
+class Channel(SQLModel, table=True):
+    """One apprise URL of a recipient (``owner_kind`` agency, unit or official)."""
+
+    __table_args__ = (UniqueConstraint("owner_kind", "owner_id", "url"),)
+    id: int | None = Field(default=None, primary_key=True)
+    owner_kind: str = Field(index=True, description="'agency', 'unit' or 'official'")
+    owner_id: int = Field(index=True)
+    url: str = Field(description="Apprise URL; credentials only as {env:NAME} or {secret:NAME}")
+
+
+@dataclass(frozen=True)
+class ChannelError(Exception):
+    """A channel that cannot be used as written: the rule broken and why (kept in the ledger)."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def is_address(url: str) -> bool:
+    """'mailto:someone@host' (no '//'): an address that goes out through the relay."""
+    return url.startswith("mailto:") and not url.startswith("mailto://")
+
+
+def _with_markers(url: str) -> tuple[str, list[str]]:
+    markers: list[str] = []
+
+    def mark(_m: re.Match[str]) -> str:
+        markers.append(_MARKER.format(len(markers)))
+        return markers[-1]
+
+    return REFERENCE.sub(mark, url), markers
+
+
+def instantiate(url: str):  # noqa: ANN201 - an apprise plugin object
+    """The apprise plugin for ``url`` (references already resolved), or ChannelError naming why not."""
+    import apprise
+
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        scheme = url.split(":", 1)[0] if ":" in url else url
+        raise ChannelError("channel.malformed", f"'{redact(url)}' is not an apprise URL vanban can use "
+                                                f"(scheme '{scheme}', or its host, path or query is incomplete)")
+    return plugin
+
+
+def check_url(url: str) -> None:
+    """Refuse a URL apprise cannot parse, or one that carries a credential in clear instead of a reference."""
+    if is_address(url):
+        address = url[len("mailto:"):]
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", address):
+            raise ChannelError("channel.malformed", f"'{url}' is not an e-mail address (mailto:name@domain)")
+        return
+    marked, markers = _with_markers(url)
+    try:
+        plugin = instantiate(marked)
+    except ChannelError:
+        if markers:  # a plugin that checks the shape of its token: known only when the secret is read, at sending
+            return
+        raise
+    clear, private = plugin.url(privacy=False), plugin.url(privacy=True)
+    matcher = difflib.SequenceMatcher(None, clear, private, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        hidden = clear[i1:i2]
+        if tag != "equal" and hidden and not any(hidden in m for m in markers):
+            raise ChannelError("channel.clear-credentials",
+                               "the URL carries a credential in clear; write it as {env:NAME} or {secret:NAME}")
+
+
+def resolve(url: str, relay: str | None) -> tuple[str, list[str]]:
+    """The URL to send through (references replaced by their values, an address routed via the relay),
+    and the secret values in it, so that whatever quotes the URL can mask them."""
+    if is_address(url):
+        if not relay:
+            raise ChannelError("channel.no-relay", "e-mail addresses need VANBAN_SMTP_URL (the outgoing mail relay)")
+        sep = "&" if "?" in relay else "?"
+        url = f"{relay}{sep}to={url[len('mailto:'):]}"
+
+    secrets: list[str] = []
+
+    def value(m: re.Match[str]) -> str:
+        kind, name = m[1], m[2]
+        if kind == "env":
+            found = os.environ.get(name)
+        else:
+            found = _prefect_secret(name)
+        if not found:
+            where = "environment variable" if kind == "env" else "Prefect Secret block"
+            raise ChannelError("channel.secret-missing", f"the {where} '{name}' that the channel names is not set")
+        secrets.append(found)
+        return found
+
+    return REFERENCE.sub(value, url), secrets
+
+
+def _prefect_secret(name: str) -> str | None:
+    from prefect.blocks.system import Secret
+
+    try:
+        return Secret.load(name, _sync=True).get()
+    except (ValueError, RuntimeError):  # Prefect raises ValueError for a block it does not have
+        return None
+
+
+def redact(url: str) -> str:
+    """A URL fit for the ledger and the logs: references stay as written, anything after '://user:' masked."""
+    return re.sub(r"(://[^/@:]*:)[^@/{]+@", r"\1****@", url)
+
+
+def add_channel(session: Session, owner_kind: str, owner_id: int, url: str, field: str = "channel") -> Channel:
+    """Store one channel of a recipient after checking it (once: an existing one is returned)."""
+    try:
+        check_url(url)
+    except ChannelError as exc:
+        raise RuleViolation(field, exc.rule, exc.message) from None
+    existing = session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
+                                                  Channel.url == url)).first()
+    if existing:
+        return existing
+    channel = Channel(owner_kind=owner_kind, owner_id=owner_id, url=url)
+    session.add(channel)
+    session.flush()
+    return channel
+
+
+def channels_of(session: Session, owner_kind: str, owner_id: int) -> list[Channel]:
+    return list(session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id)
+                             .order_by(Channel.id)))

@@ -1,0 +1,320 @@
+"""The delivery ledger (sổ theo dõi phát hành): who gets an issued document, through which channel, when,
+and who acknowledged it.
+
+Exactly once: a row is claimed (state ``sending``, committed) before its message goes out, and settled
+(``sent``, back to ``planned`` for a retry, or ``failed``) after. Only one distribution of a document runs
+at a time (``distribution_lock``: a PostgreSQL advisory lock, or a file lock beside the SQLite file), so a
+row still ``sending`` when a run starts was left by a crashed run: its outcome was lost, and it is sent
+again with the same message id — the one duplicate a receiver may see, and can recognise.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from pathlib import Path
+
+from sqlalchemy import UniqueConstraint, text, update
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.audit import Action, record
+from models.channels import ChannelError, channels_of, check_url, redact
+from models.document import Document, DocumentStatus, enum_type, utcnow
+from models.errors import RuleViolation
+from models.legal_text import ascii_fold, number_symbol
+from models.recipients import Recipient, ResolvedLine, recipient_code, resolve_distribution
+
+
+class DeliveryState(str, Enum):
+    PLANNED = "planned"  # to send (first time, retry after a transient error, or redelivery)
+    SENDING = "sending"  # claimed: handed to the channel, outcome not recorded yet
+    SENT = "sent"
+    FAILED = "failed"  # permanent refusal, retries exhausted, or a channel that cannot be used
+    UNRESOLVED = "unresolved"  # a Nơi nhận line naming nobody concrete: for the clerk to settle
+    ARCHIVED = "archived"  # 'Lưu: VT': the archive copy, stored, not sent
+
+
+class DistributionStatus(str, Enum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    PARTLY_FAILED = "partly_failed"
+
+
+class Delivery(SQLModel, table=True):
+    """One recipient of a document through one of its channels (or a line with nobody to send to)."""
+
+    __table_args__ = (UniqueConstraint("document_id", "recipient_key", "channel_url"),)
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    line: int = Field(description="Position of the Nơi nhận line that names the recipient")
+    line_text: str
+    recipient_key: str = Field(description="'agency:3', 'unit:5', 'official:2'; 'line:N' for a line with nobody")
+    recipient_code: str | None = Field(default=None, description="Directory code: 'sttt', 'cvp', 'vp-ubnd/P.VHXH'")
+    label: str = Field(description="As addressed: 'Giám đốc Sở Thông tin và Truyền thông'")
+    channel_url: str = Field(default="", description="The channel as stored (references, never secrets)")
+    message_id: str = Field(index=True, description="Stable per document and recipient: a resend carries the same one")
+    state: DeliveryState = Field(default=DeliveryState.PLANNED, index=True, sa_type=enum_type(DeliveryState))
+    claimed_by: str | None = Field(default=None, description="The run that holds it while sending")
+    attempts: int = Field(default=0, description="Sends handed to the channel, retries included")
+    redeliveries: int = Field(default=0, description="Times a clerk asked to send it again")
+    not_before: datetime | None = Field(default=None, description="A retry waits until then (backoff)")
+    error_rule: str | None = None
+    error: str | None = None
+    planned_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+
+@dataclass
+class PlannedRecipient:
+    recipient: Recipient
+    code: str
+    channels: list[str]
+    problems: dict[str, str] = field(default_factory=dict)  # channel url → why it cannot be used
+
+
+@dataclass
+class PlanLine:
+    line: ResolvedLine
+    recipients: list[PlannedRecipient]
+
+
+def message_id(document: Document, recipient_key: str, domain: str) -> str:
+    """'<374-QD-UBND-2024.agency-3.1f2e3d4c@vanban.local>': readable, and the same on every resend."""
+    stem = ascii_fold(number_symbol(document.number, document.symbol)).replace("/", "-").replace(" ", "")
+    year = document.issued_on.year if document.issued_on else 0
+    tag = hashlib.sha256(f"{document.id}:{recipient_key}".encode()).hexdigest()[:8]
+    return f"<{stem}-{year}.{recipient_key.replace(':', '-')}.{tag}@{domain}>"
+
+
+def plan(session: Session, document: Document) -> list[PlanLine]:
+    """Nơi nhận → recipients → channels, with what is wrong where (the dry run; nothing written)."""
+    if document.status is not DocumentStatus.ISSUED:
+        raise RuleViolation("document", "distribution.issued-only",
+                            f"only an issued document is distributed; document #{document.id} is {document.status.value}")
+    out: list[PlanLine] = []
+    for line in resolve_distribution(session, document):
+        planned = []
+        for r in line.recipients:
+            urls = [c.url for c in channels_of(session, r.kind, r.id)]
+            problems = {}
+            for url in urls:
+                try:
+                    check_url(url)
+                except ChannelError as exc:
+                    problems[url] = f"{exc.rule}: {exc.message}"
+            planned.append(PlannedRecipient(r, recipient_code(session, r), urls, problems))
+        out.append(PlanLine(line, planned))
+    return out
+
+
+def record_plan(session: Session, document: Document, *, domain: str, actor: str = "system") -> dict[str, int]:
+    """Write the plan into the ledger: missing rows are added, rows a crashed run left ``sending`` go back
+    to ``planned`` (sent again, same message id). Returns how many rows each change touched."""
+    existing = {(d.recipient_key, d.channel_url): d for d in
+                session.exec(select(Delivery).where(Delivery.document_id == document.id))}
+    added = 0
+
+    def add(line: ResolvedLine, key: str, label: str, url: str, state: DeliveryState, code: str | None = None,
+            rule: str | None = None, error: str | None = None) -> None:
+        nonlocal added
+        if (key, url) in existing:
+            return
+        row = Delivery(document_id=document.id, line=line.position, line_text=line.text, recipient_key=key,
+                       recipient_code=code, label=label, channel_url=url, message_id=message_id(document, key, domain),
+                       state=state, error_rule=rule, error=error)
+        session.add(row)
+        existing[(key, url)] = row
+        added += 1
+
+    for planned_line in plan(session, document):
+        line = planned_line.line
+        if line.archive or line.problem:
+            add(line, f"line:{line.position}", line.text, "",
+                DeliveryState.ARCHIVED if line.archive else DeliveryState.UNRESOLVED,
+                rule=None if line.archive else "recipients.unresolved", error=line.problem)
+            continue
+        for p in planned_line.recipients:
+            key = f"{p.recipient.kind}:{p.recipient.id}"
+            if not p.channels:
+                add(line, key, p.recipient.label, "", DeliveryState.FAILED, p.code, "channel.none",
+                    "the directory lists no channel for this recipient")
+            for url in p.channels:
+                problem = p.problems.get(url)
+                add(line, key, p.recipient.label, url, DeliveryState.FAILED if problem else DeliveryState.PLANNED,
+                    p.code, problem.split(":", 1)[0] if problem else None, problem)
+    orphans = session.exec(select(Delivery).where(Delivery.document_id == document.id,
+                                                  Delivery.state == DeliveryState.SENDING)).all()
+    for row in orphans:
+        row.state, row.error_rule = DeliveryState.PLANNED, "delivery.outcome-lost"
+        row.error = "a run stopped after handing it to the channel; sent again with the same message id"
+        session.add(row)
+    document.distribution = DistributionStatus.IN_PROGRESS.value
+    session.add(document)
+    session.flush()
+    if added or orphans:
+        record(session, Action.DELIVERY_ATTEMPTED, actor=actor, document_id=document.id,
+               details={"step": "plan", "added": added, "resent_after_crash": [r.message_id for r in orphans]})
+    return {"added": added, "resent_after_crash": len(orphans)}
+
+
+def claim(session: Session, document_id: int, limit: int, token: str, now: datetime) -> list[Delivery]:
+    """Take up to ``limit`` rows due for sending (intent, committed by the caller before anything is sent)."""
+    due = session.exec(select(Delivery.id).where(
+        Delivery.document_id == document_id, Delivery.state == DeliveryState.PLANNED,
+        (Delivery.not_before.is_(None)) | (Delivery.not_before <= now)).order_by(Delivery.id).limit(limit)).all()
+    if not due:
+        return []
+    session.exec(update(Delivery).where(Delivery.id.in_(due), Delivery.state == DeliveryState.PLANNED)
+                 .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1, claimed_by=token))
+    return list(session.exec(select(Delivery).where(
+        Delivery.id.in_(due), Delivery.state == DeliveryState.SENDING, Delivery.claimed_by == token,
+    ).execution_options(populate_existing=True)).all())
+
+
+def next_due(session: Session, document_id: int) -> datetime | None | bool:
+    """When the next planned row is due: a time, None when one is due now, False when none is left."""
+    rows = session.exec(select(Delivery.not_before).where(Delivery.document_id == document_id,
+                                                          Delivery.state == DeliveryState.PLANNED)).all()
+    if not rows:
+        return False
+    times = [t for t in rows if t is not None]
+    return None if len(times) < len(rows) else min(times)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a channel answered: sent, or an error that may pass (``transient``: 4xx, unreachable)."""
+
+    ok: bool
+    transient: bool = False
+    rule: str | None = None
+    error: str | None = None
+
+
+def settle(session: Session, row: Delivery, outcome: Outcome, *, retries: int, retry_delay: float, now: datetime,
+           actor: str = "system") -> None:
+    """Record a send's outcome: sent; planned again after a backoff (transient, retries left); or failed."""
+    row.error_rule, row.error = outcome.rule, outcome.error
+    if outcome.ok:
+        row.state, row.sent_at, row.not_before = DeliveryState.SENT, now, None
+    elif outcome.transient and row.attempts <= retries:
+        row.state = DeliveryState.PLANNED
+        row.not_before = now + timedelta(seconds=retry_delay * 2 ** (row.attempts - 1))
+    else:
+        row.state = DeliveryState.FAILED
+    session.add(row)
+    session.flush()
+    if row.state is not DeliveryState.PLANNED:
+        record(session, Action.DELIVERY_SUCCEEDED if outcome.ok else Action.DELIVERY_FAILED, actor=actor,
+               document_id=row.document_id,
+               details={"to": row.recipient_code, "channel": redact(row.channel_url), "message_id": row.message_id,
+                        "attempts": row.attempts, **({} if outcome.ok else {"rule": outcome.rule, "error": outcome.error})})
+
+
+def finish(session: Session, document: Document) -> DistributionStatus:
+    """The document's distribution status from its ledger."""
+    states = {d.state for d in session.exec(select(Delivery).where(Delivery.document_id == document.id))}
+    done = states <= {DeliveryState.SENT, DeliveryState.ARCHIVED}
+    status = DistributionStatus.COMPLETED if done else DistributionStatus.PARTLY_FAILED
+    document.distribution = status.value
+    session.add(document)
+    return status
+
+
+def ledger(session: Session, document_id: int) -> list[Delivery]:
+    return list(session.exec(select(Delivery).where(Delivery.document_id == document_id)
+                             .order_by(Delivery.line, Delivery.id)))
+
+
+def rows_for(session: Session, document_id: int, code: str | None) -> list[Delivery]:
+    """The ledger rows of one recipient (by directory code), or all of them; an unknown code is an error."""
+    rows = [d for d in ledger(session, document_id) if d.recipient_code is not None]
+    if code is None:
+        return rows
+    chosen = [d for d in rows if d.recipient_code == code]
+    if not chosen:
+        raise RuleViolation("to", "delivery.unknown-recipient",
+                            f"'{code}' is not a recipient of this document; see 'vanban deliveries'")
+    return chosen
+
+
+def request_redelivery(session: Session, document: Document, *, failed_only: bool, to: str | None,
+                       actor: str = "system") -> list[Delivery]:
+    """Mark rows to be sent again on purpose (sent ones too, unless ``failed_only``); recorded as such."""
+    states = {DeliveryState.FAILED} if failed_only else {DeliveryState.FAILED, DeliveryState.SENT}
+    chosen = [d for d in rows_for(session, document.id, to) if d.state in states and d.channel_url]
+    for row in chosen:
+        row.state, row.not_before, row.redeliveries, row.attempts = DeliveryState.PLANNED, None, row.redeliveries + 1, 0
+        row.error_rule = row.error = None
+        session.add(row)
+    session.flush()
+    if chosen:
+        record(session, Action.DELIVERY_ATTEMPTED, actor=actor, document_id=document.id,
+               details={"step": "redeliver", "failed_only": failed_only, "to": to,
+                        "message_ids": [d.message_id for d in chosen]})
+    return chosen
+
+
+def acknowledge(session: Session, document: Document, code: str, *, by: str | None = None,
+                actor: str = "system", at: datetime | None = None) -> list[Delivery]:
+    """A recipient says it has the document (đã nhận): recorded on its rows, once."""
+    rows = [d for d in rows_for(session, document.id, code) if d.state is DeliveryState.SENT]
+    if not rows:
+        raise RuleViolation("by", "delivery.not-sent", f"'{code}' has not been sent this document; nothing to acknowledge")
+    fresh = [d for d in rows if d.acknowledged_at is None]
+    for row in fresh:
+        row.acknowledged_at, row.acknowledged_by = at or utcnow(), by or code
+        session.add(row)
+    session.flush()
+    if fresh:
+        record(session, Action.ACKNOWLEDGED, actor=actor, document_id=document.id,
+               details={"by": by or code, "recipient": code, "message_id": fresh[0].message_id})
+    return fresh
+
+
+def find_by_message_id(session: Session, mid: str) -> Delivery:
+    mid = mid if mid.startswith("<") else f"<{mid}>"
+    row = session.exec(select(Delivery).where(Delivery.message_id == mid)).first()
+    if row is None:
+        raise RuleViolation("message_id", "delivery.unknown-message", f"no delivery with message id {mid}")
+    return row
+
+
+@contextmanager
+def distribution_lock(engine: Engine, document_id: int) -> Iterator[None]:
+    """One distribution of a document at a time, across processes and machines; released if the
+    process dies (the PostgreSQL session ends, the kernel drops the file lock)."""
+    url = make_url(str(engine.url))
+    if url.get_backend_name() == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(text("SELECT pg_advisory_lock(:k1, :k2)"), {"k1": 0x7661_6E62, "k2": document_id})
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k1, :k2)"), {"k1": 0x7661_6E62, "k2": document_id})
+                connection.commit()
+        return
+    path = Path(f"{url.database}.distribute-{document_id}.lock")
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def summary(rows: Sequence[Delivery]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row.state.value] = counts.get(row.state.value, 0) + 1
+    return counts
+

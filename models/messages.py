@@ -1,0 +1,84 @@
+"""The message that carries an issued document to a recipient: subject and body in Vietnamese, built from
+the document (number, date, trích yếu, issuer), the issued DOCX attached, and the plan a decision approves."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlmodel import Session, select
+
+from models.directory import Agency
+from models.document import KIND_INFO, Document, DocumentLink, GeneratedFile, LinkRelation
+from models.errors import RuleViolation
+from models.files import path_of
+from models.legal_text import number_symbol, short_date
+
+DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    path: Path
+    size: int
+    description: str
+
+
+@dataclass(frozen=True)
+class Message:
+    subject: str
+    body: str
+    attachments: tuple[Attachment, ...]
+    message_id: str
+
+    @property
+    def size(self) -> int:
+        return sum(a.size for a in self.attachments)
+
+
+@dataclass(frozen=True)
+class DocumentMessage:
+    """What every recipient's message of one document shares; built once per distribution."""
+
+    subject: str
+    lead: str
+    attachments: tuple[Attachment, ...]
+
+    def to(self, label: str, message_id: str) -> Message:
+        listed = "\n".join(f"- {a.filename} ({a.description})" for a in self.attachments)
+        body = (f"Kính gửi: {label}.\n\n{self.lead}\n\nVăn bản gửi kèm:\n{listed}\n\n"
+                f"Đề nghị xác nhận đã nhận văn bản.\nMã thư: {message_id}\n")
+        return Message(self.subject, body, self.attachments, message_id)
+
+
+def _title(doc: Document) -> str:
+    return f"{KIND_INFO[doc.kind][0]} số {number_symbol(doc.number, doc.symbol)} ngày {short_date(doc.issued_on)}"
+
+
+def _issued_file(session: Session, doc: Document, files_dir: Path, description: str) -> Attachment:
+    stored = session.exec(select(GeneratedFile).where(GeneratedFile.document_id == doc.id,
+                                                      GeneratedFile.purpose == "issued")
+                          .order_by(GeneratedFile.id.desc())).first()
+    if stored is None:
+        raise RuleViolation("document", "distribution.no-file", f"document #{doc.id} has no issued DOCX to send")
+    return Attachment(stored.filename, path_of(files_dir, stored.sha256), stored.size, description)
+
+
+def document_message(session: Session, doc: Document, files_dir: Path) -> DocumentMessage:
+    """Subject, lead and attachments of an issued document; a decision carries the plan it approves, a
+    submission the plan attached to it."""
+    issuer = session.get(Agency, doc.issuer_id)
+    title = _title(doc)
+    attachments = [_issued_file(session, doc, files_dir, title)]
+    kind = KIND_INFO[doc.kind][0]
+    approved = session.exec(select(Document).join(DocumentLink, DocumentLink.to_id == Document.id).where(
+        DocumentLink.from_id == doc.id, DocumentLink.relation == LinkRelation.APPROVES)).all()
+    carried = session.exec(select(Document).join(DocumentLink, DocumentLink.from_id == Document.id).where(
+        DocumentLink.to_id == doc.id, DocumentLink.relation == LinkRelation.ATTACHED_TO)).all()
+    for other, how in [(d, f"được phê duyệt tại {kind} này") for d in approved] + [(d, f"kèm theo {kind} này") for d in carried]:
+        if other.number is not None:
+            attachments.append(_issued_file(session, other, files_dir, f"{_title(other)}, {how}"))
+    return DocumentMessage(subject=f"{title} của {issuer.name}",
+                           lead=f"{issuer.name} gửi {title}: {doc.subject}.",
+                           attachments=tuple(attachments))
