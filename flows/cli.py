@@ -644,9 +644,12 @@ def demo(
                                                            "terminal (vanban approvals / approve / return / reject)")] = False,
 ) -> None:
     """Load the sample directory into a fresh database and run the seed chain through the Prefect flows
-    (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT."""
+    (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT; each issued Tờ trình and
+    Quyết định is distributed to its Nơi nhận through a mail server on loopback that writes OUT/outbox/*.eml."""
+    from flows.outbox import Outbox
     from models.approvals import ApprovalStep
     from models.audit import AuditEntry, verify
+    from models.deliveries import ledger, summary
     from models.document import GeneratedFile
     from models.sample_data import load_directory
 
@@ -655,6 +658,7 @@ def demo(
         shutil.rmtree(home, ignore_errors=True)  # the demo always starts from a fresh database
         database = f"sqlite:///{home / 'vanban.db'}"
     home.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "outbox", ignore_errors=True)
     engine = make_engine(database)
     with console.status("preparing the database"):
         migrate(engine)
@@ -671,7 +675,9 @@ def demo(
         request.auto_approvers = []
         console.print("manual mode: answer each human step from another terminal, with the same VANBAN_HOME and\n"
                       f"  VANBAN_DATABASE_URL={database}\n  vanban approvals   then   vanban approve ID --as CODE")
-    with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status:
+    with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status, \
+            Outbox(out / "outbox") as outbox:
+        request.relay = outbox.url
         if manual:
             _watch_steps(engine, status)
         with prefect_settings():
@@ -699,9 +705,21 @@ def demo(
         add_row(approvals_table, number_symbol(d.number, d.symbol) if d else f"#{st.document_id}", st.name,
                 st.answered_by or "", st.status.value)
     console.print(approvals_table)
+    distribution_table = Table("document", "distribution", "sent", "failed", "unresolved", "archive copy",
+                               title=f"Distribution (messages in {out / 'outbox'})")
+    with session_scope(engine) as session:
+        for d in docs.values():
+            if d.distribution:
+                counts = summary(ledger(session, d.id))
+                add_row(distribution_table, number_symbol(d.number, d.symbol), d.distribution, counts.get("sent", 0),
+                        counts.get("failed", 0), counts.get("unresolved", 0), counts.get("archived", 0))
+    console.print(distribution_table)
+    console.print(f"outbox: {len(outbox.messages)} messages, each with its DOCX attached")
     console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
                   f"database: {database}")
 
+
+from flows import cli_distribution  # noqa: E402,F401  (registers the distribution commands on app)
 
 if __name__ == "__main__":
     app()

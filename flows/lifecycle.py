@@ -1,5 +1,5 @@
-"""`document-lifecycle`: the whole chain as subflows — draft the plan, submit it, decide on it. The
-distribution and reporting flows of later issues join it here."""
+"""`document-lifecycle`: the whole chain as subflows — draft the plan, submit it (the Tờ trình is sent to
+its Nơi nhận with the plan attached), decide on it, and send the decision to its Nơi nhận."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from flows.decide import DecisionDraft, decide
+from flows.distribute import Distribution, distribute
 from flows.draft_plan import PlanDraft, draft_plan
 from flows.submit_proposal import Proposal, submit_proposal
 from models.legal_text import parse_date
@@ -24,6 +25,7 @@ class Lifecycle(BaseModel):
     proposal: Proposal = Field(description="The submission; its 'plan' is filled in by the lifecycle")
     decision: DecisionDraft
     auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    relay: str | None = Field(default=None, description="Outgoing mail relay for distribution; default VANBAN_SMTP_URL")
     database: str | None = None
     files: str | None = None
 
@@ -36,10 +38,16 @@ def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
         **where, "plan": plan_id, "auto_approvers": request.auto_approvers}))
     if proposal["status"] != "issued":
         return {"plan": plan_id, "proposal": proposal, "status": f"submission {proposal['status']}"}
+    sent = [distribute(Distribution(document=proposal["submission"], distributed_by=request.proposal.issued_by,
+                                    relay=request.relay, **where))]
     spec = fill_references(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
     decision = decide(request.decision.model_copy(update={**where, "decision": spec,
                                                           "auto_approvers": request.auto_approvers}))
-    return {"plan": plan_id, "proposal": proposal, "decision": decision, "status": f"decision {decision['status']}"}
+    if decision["status"] == "issued":
+        sent.append(distribute(Distribution(document=decision["decision"], distributed_by=request.decision.issued_by,
+                                            relay=request.relay, **where)))
+    return {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent,
+            "status": f"decision {decision['status']}"}
 
 
 def seed_lifecycle(path: Path = SEED_CHAIN_FILE, **where: Any) -> Lifecycle:

@@ -190,3 +190,16 @@ def recipient_code(session: Session, recipient: Recipient) -> str:
         return session.get(Official, recipient.id).code
     unit = session.get(Unit, recipient.id)
     return f"{session.get(Agency, unit.agency_id).code}/{unit.code}"
+
+
+def owner_of(session: Session, code: str, field: str = "code") -> tuple[str, int]:
+    """The inverse of ``recipient_code``: ('agency', id), ('official', id) or ('unit', id) for a code."""
+    if "/" in code:
+        return "unit", unit_by_ref(session, code, field).id
+    agency = session.exec(select(Agency).where(Agency.code == code)).first()
+    if agency is not None:
+        return "agency", agency.id
+    official = session.exec(select(Official).where(Official.code == code)).first()
+    if official is not None:
+        return "official", official.id
+    raise NotFound(field, "directory.unknown-code", f"'{code}' is no agency, official or unit (agency/UNIT) of the directory")

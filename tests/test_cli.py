@@ -32,7 +32,13 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     assert names == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "374-QD-UBND.docx"]
     assert "374/QĐ-UBND" in first.stdout and "04/3/2024" in first.stdout
     assert "document-lifecycle run" in first.stdout and "decision issued" in first.stdout
-    assert "pct-vhxh" in first.stdout and "audit log: 20 entries, intact" in first.stdout
+    # 20 entries for the chain; per distribution a plan entry and one per recipient (3 for the Tờ trình, 34 for the QĐ)
+    assert "pct-vhxh" in first.stdout and "audit log: 59 entries, intact" in first.stdout
+    assert "outbox: 37 messages" in first.stdout
+    assert "10/TTr-STTTT │ completed    │ 3 " in first.stdout and "374/QĐ-UBND  │ completed    │ 34 " in first.stdout
+    emails = sorted((tmp_path / "a" / "outbox").glob("*.eml"))
+    assert len(emails) == 37 and all("374-QD-UBND.docx" in e.read_text() or "10-TTr-STTTT.docx" in e.read_text()
+                                     for e in emails)
     assert "Traceback" not in first.stdout  # (Prefect's temporary server may log its own shutdown on stderr)
     before = {name: (tmp_path / "a" / name).read_bytes() for name in names}
     again = vanban("demo", "--out", str(tmp_path / "a"))  # same folder: starts from a fresh database again

@@ -1,0 +1,412 @@
+"""Distribution of an issued document to its Nơi nhận: a real SMTP server on loopback (aiosmtpd), a real
+HTTP receiver for webhooks, Prefect's test harness, real SQLite and PostgreSQL, a process killed mid-way."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from flows.distribute import Distribution, distribute
+from flows.outbox import Outbox, OutboxHandler, free_port
+from models.audit import AuditEntry
+from models.channels import Channel, add_channel
+from models.db import make_engine, session_scope
+from models.deliveries import Delivery, DeliveryState, ledger, plan, request_redelivery
+from models.document import Addressee, AddresseeRole, Document, DocumentStatus, GeneratedFile
+from models.errors import RuleViolation
+from models.files import path_of
+from models.recipients import owner_of
+from models.sample_data import load_directory, run_seed_chain
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_RECIPIENTS = 34  # Như Điều 3 (27 after removing repeats), CT+PCT (2), LĐVP (2), three units (3)
+
+
+def decision_of(engine: Engine) -> Document:
+    with session_scope(engine) as session:
+        return session.exec(select(Document).where(Document.symbol == "QĐ-UBND")).one()
+
+
+def run(engine: Engine, tmp_path: Path, relay: str | None, **options) -> dict:  # noqa: ANN003
+    request = Distribution(document=decision_of(engine).id, relay=relay, database=str(engine.url),
+                           files=str(tmp_path / "db" / "files"), **{"retry_delay_seconds": 0.05, **options})
+    return distribute(request)
+
+
+def rows(engine: Engine) -> list[Delivery]:
+    with session_scope(engine) as session:
+        return ledger(session, decision_of(engine).id)
+
+
+class Refusing(OutboxHandler):
+    """A mail server that refuses some recipients: ``once`` with a 4xx the first time, ``always`` with a 5xx."""
+
+    def __init__(self, once: set[str] = frozenset(), always: set[str] = frozenset()) -> None:
+        super().__init__(None)
+        self.once, self.always, self.refused = set(once), set(always), Counter()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001, ANN201, N802
+        if address in self.always or (address in self.once and not self.refused[address]):
+            self.refused[address] += 1
+            return "550 5.1.1 mailbox unavailable" if address in self.always else "451 4.3.0 try again later"
+        return await super().handle_RCPT(server, session, envelope, address, rcpt_options)
+
+
+class Receiver:
+    """A webhook receiver on loopback: records each request; answers 503 to the first ``fail`` of them."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.requests: list[dict] = []
+        self.fail = fail
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                code = 503 if len(receiver.requests) <= receiver.fail else 200
+                self.send_response(code)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_a: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def outbox(tmp_path: Path) -> Iterator[Outbox]:
+    with Outbox(tmp_path / "outbox") as box:
+        yield box
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def set_channel(engine: Engine, code: str, url: str | None) -> None:
+    """Replace a recipient's channels (None: leave it with none)."""
+    with session_scope(engine) as session:
+        kind, owner_id = owner_of(session, code)
+        for c in session.exec(select(Channel).where(Channel.owner_kind == kind, Channel.owner_id == owner_id)):
+            session.delete(c)
+        session.flush()
+        if url:
+            add_channel(session, kind, owner_id, url)
+
+
+# --- the plan --------------------------------------------------------------------------------------
+
+def test_the_plan_resolves_every_line_of_the_seed_once(chain_engine: Engine) -> None:
+    with session_scope(chain_engine) as session:
+        lines = plan(session, decision_of(chain_engine))
+    texts = [pl.line.text for pl in lines]
+    assert texts == ["Như Điều 3", "CT, PCT.UBND tỉnh phụ trách VHXH", "LĐVP.UBND tỉnh", "P.VHXH, TT.PVHCC, TT.THCB",
+                     "Lưu: VT, 3.30.05"]
+    codes = [[p.code for p in pl.recipients] for pl in lines]
+    assert codes[0][:2] == ["vp-ubnd", "sttt"] and len(codes[0]) == 27  # 2 heads, 17 other sở/ban/ngành, 8 districts
+    assert "ubnd-h-binh-tan" in codes[0] and "thanh-tra" in codes[0]
+    assert codes[1:4] == [["ct-ubnd", "pct-vhxh"], ["cvp", "pcvp-vhxh"],
+                          ["vp-ubnd/P.VHXH", "vp-ubnd/TT.PVHCC", "vp-ubnd/TT.THCB"]]
+    assert lines[4].line.archive and not lines[4].recipients
+    flat = [c for cs in codes for c in cs]
+    assert len(flat) == len(set(flat)) == SEED_RECIPIENTS  # the group repeats the Office and Sở TTTT: sent once
+    assert all(p.channels and not p.problems for pl in lines for p in pl.recipients)
+
+
+def test_a_line_naming_nobody_is_unresolved_and_blocks_nothing(chain_engine: Engine) -> None:
+    with session_scope(chain_engine) as session:
+        doc = decision_of(chain_engine)
+        archive = session.exec(select(Addressee).where(Addressee.document_id == doc.id, Addressee.position == 4,
+                                                       Addressee.role == AddresseeRole.RECIPIENT)).one()
+        archive.position = 6
+        session.add(archive)
+        session.flush()
+        session.add(Addressee(document_id=doc.id, role=AddresseeRole.RECIPIENT, position=4,
+                              text="Các cơ quan, đơn vị có liên quan", targets=[]))
+        session.add(Addressee(document_id=doc.id, role=AddresseeRole.RECIPIENT, position=5,
+                              text="Sở TTTT", targets=[{"type": "head", "code": "sttt"}]))
+    with session_scope(chain_engine) as session:
+        lines = plan(session, decision_of(chain_engine))
+    assert lines[4].line.problem and "names no agency" in lines[4].line.problem
+    assert not lines[5].recipients and [r.label for r in lines[5].line.repeated] == ["Giám đốc Sở Thông tin và Truyền thông"]
+    assert sum(len(pl.recipients) for pl in lines) == SEED_RECIPIENTS
+
+
+def test_only_an_issued_document_is_distributed(chain_engine: Engine) -> None:
+    with session_scope(chain_engine) as session:
+        doc = decision_of(chain_engine)
+        doc.status = DocumentStatus.SIGNED  # in this session only: rolled back below
+        with pytest.raises(RuleViolation) as exc:
+            plan(session, doc)
+        session.rollback()
+    assert exc.value.rule == "distribution.issued-only"
+
+
+def test_a_channel_with_a_credential_in_clear_is_refused(chain_engine: Engine) -> None:
+    with session_scope(chain_engine) as session:
+        kind, owner = owner_of(session, "sttt")
+        with pytest.raises(RuleViolation) as exc:
+            add_channel(session, kind, owner, "json://vanban:hunter2@127.0.0.1:9/inbox", "url")
+        assert exc.value.field == "url" and exc.value.rule == "channel.clear-credentials"
+        with pytest.raises(RuleViolation) as exc:
+            add_channel(session, kind, owner, "nonsense://what", "url")
+        assert exc.value.rule == "channel.malformed"
+        add_channel(session, kind, owner, "json://vanban:{env:HOOK_TOKEN}@127.0.0.1:9/inbox", "url")
+
+
+# --- sending ---------------------------------------------------------------------------------------
+
+def test_the_seed_decision_reaches_every_recipient_with_its_files(
+        prefect_harness, chain_engine: Engine, tmp_path: Path, outbox: Outbox) -> None:  # noqa: ANN001
+    result = run(chain_engine, tmp_path, outbox.url)
+    assert result["status"] == "completed"
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS, "archived": 1}
+    messages = outbox.messages
+    assert len(messages) == SEED_RECIPIENTS
+    to = Counter(m["To"] for m in messages)
+    assert len(to) == SEED_RECIPIENTS and max(to.values()) == 1
+    assert {"sttt@vinhlong.example", "ubnd-h-binh-tan@vinhlong.example", "pct-vhxh@vinhlong.example",
+            "pvhxh.vp-ubnd@vinhlong.example", "cvp@vinhlong.example"} <= set(to)
+    with session_scope(chain_engine) as session:
+        doc = decision_of(chain_engine)
+        files = {f.filename: path_of(tmp_path / "db" / "files", f.sha256).read_bytes()
+                 for f in session.exec(select(GeneratedFile).where(GeneratedFile.purpose == "issued"))}
+        assert doc.distribution == "completed"
+        actions = Counter(e.action for e in session.exec(select(AuditEntry)) if e.document_id == doc.id)
+    assert actions["delivery_succeeded"] == SEED_RECIPIENTS
+    ids = set()
+    for m in messages:
+        assert m["Message-ID"] == m["X-Vanban-Message-Id"]
+        ids.add(m["Message-ID"])
+        attached = {part.get_filename(): part.get_content() for part in m.iter_attachments()}
+        assert attached == {"374-QD-UBND.docx": files["374-QD-UBND.docx"], "11-KH-STTTT.docx": files["11-KH-STTTT.docx"]}
+    assert len(ids) == SEED_RECIPIENTS
+    sttt = next(m for m in messages if m["To"] == "sttt@vinhlong.example")
+    assert sttt["Subject"] == ("Quyết định số 374/QĐ-UBND ngày 04/3/2024 của Ủy ban nhân dân tỉnh Vĩnh Long")
+    body = sttt.get_body(preferencelist=("plain",)).get_content()
+    assert body.startswith("Kính gửi: Giám đốc Sở Thông tin và Truyền thông.\n")
+    assert "Ủy ban nhân dân tỉnh Vĩnh Long gửi Quyết định số 374/QĐ-UBND ngày 04/3/2024: Phê duyệt Kế hoạch" in body
+    assert "11-KH-STTTT.docx (Kế hoạch số 11/KH-STTTT ngày 20/02/2024, được phê duyệt tại Quyết định này)" in body
+    assert f"Mã thư: {sttt['Message-ID']}" in body
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == SEED_RECIPIENTS
+
+    again = run(chain_engine, tmp_path, outbox.url)  # a rerun of a completed distribution sends nothing
+    assert again["status"] == "completed" and len(outbox.messages) == SEED_RECIPIENTS
+
+
+def test_a_refusing_server_4xx_is_retried_and_5xx_is_final(
+        prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
+    handler = Refusing(once={"snv@vinhlong.example", "cvp@vinhlong.example"}, always={"stp@vinhlong.example"})
+    with Outbox(handler=handler) as box:
+        result = run(chain_engine, tmp_path, box.url)
+    assert result["status"] == "partly_failed"
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 1, "failed": 1, "archived": 1}
+    by_code = {r.recipient_code: r for r in rows(chain_engine)}
+    assert by_code["snv"].state is DeliveryState.SENT and by_code["snv"].attempts == 2
+    assert by_code["cvp"].state is DeliveryState.SENT and by_code["cvp"].attempts == 2
+    assert by_code["stp"].state is DeliveryState.FAILED and by_code["stp"].attempts == 1  # a 5xx is not retried
+    assert by_code["stp"].error_rule == "smtp.550" and "mailbox unavailable" in by_code["stp"].error
+    assert handler.refused["stp@vinhlong.example"] == 1
+    assert Counter(m["To"] for m in handler.messages)["snv@vinhlong.example"] == 1
+    with session_scope(chain_engine) as session:
+        assert decision_of(chain_engine).distribution == "partly_failed"
+
+
+def test_a_server_that_is_down_fails_each_after_its_retries_then_redelivery_sends(
+        prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
+    port = free_port()  # nobody listens there
+    result = run(chain_engine, tmp_path, f"mailto://127.0.0.1:{port}?from=vanthu@vinhlong.example", retries=1)
+    assert result["deliveries"] == {"failed": SEED_RECIPIENTS, "archived": 1}
+    assert all(r.error_rule == "smtp.unreachable" and r.attempts == 2 for r in rows(chain_engine) if r.channel_url)
+    handler = OutboxHandler(None)
+    with session_scope(chain_engine) as session:
+        chosen = request_redelivery(session, decision_of(chain_engine), failed_only=True, to=None, actor="vt-ubnd")
+    assert len(chosen) == SEED_RECIPIENTS
+    with Outbox(handler=handler) as box:
+        again = run(chain_engine, tmp_path, box.url)
+    assert again["status"] == "completed" and len(handler.messages) == SEED_RECIPIENTS
+    assert all(r.redeliveries == 1 for r in rows(chain_engine) if r.channel_url)
+    with session_scope(chain_engine) as session:
+        steps = [json.loads(e.details).get("step") for e in session.exec(select(AuditEntry))
+                 if e.action == "delivery_attempted"]
+    assert "redeliver" in steps
+
+
+def test_bad_channels_are_in_the_ledger_and_the_others_are_delivered(
+        prefect_harness, chain_engine: Engine, tmp_path: Path, outbox: Outbox) -> None:  # noqa: ANN001
+    set_channel(chain_engine, "snv", None)  # no channel at all
+    set_channel(chain_engine, "stp", "json://{env:VANBAN_TEST_ABSENT_SECRET}@127.0.0.1:9/inbox")  # a secret not set
+    with session_scope(chain_engine) as session:  # a URL edited by hand into the database, past the checks
+        kind, owner = owner_of(session, "stc")
+        for c in session.exec(select(Channel).where(Channel.owner_kind == kind, Channel.owner_id == owner)):
+            c.url = "json://"
+            session.add(c)
+    result = run(chain_engine, tmp_path, outbox.url)
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 3, "failed": 3, "archived": 1}
+    by_code = {r.recipient_code: r for r in rows(chain_engine)}
+    assert by_code["snv"].error_rule == "channel.none"
+    assert by_code["stp"].error_rule == "channel.secret-missing" and "VANBAN_TEST_ABSENT_SECRET" in by_code["stp"].error
+    assert by_code["stc"].error_rule == "channel.malformed"
+    assert len(outbox.messages) == SEED_RECIPIENTS - 3
+
+
+def test_attachments_over_the_limit_are_not_sent(prefect_harness, chain_engine: Engine, tmp_path: Path,
+                                                 outbox: Outbox) -> None:  # noqa: ANN001
+    result = run(chain_engine, tmp_path, outbox.url, max_attachment_bytes=1000)
+    assert result["deliveries"] == {"failed": SEED_RECIPIENTS, "archived": 1}
+    assert {r.error_rule for r in rows(chain_engine) if r.channel_url} == {"attachment.too-large"}
+    assert outbox.messages == []
+
+
+def test_a_webhook_gets_the_files_and_the_same_message_id_and_no_secret_leaks(
+        prefect_harness, chain_engine: Engine, tmp_path: Path, outbox: Outbox, receiver: Receiver,
+        monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    secret = "s3cr3t-Token-for-the-webhook"
+    monkeypatch.setenv("VANBAN_TEST_HOOK_TOKEN", secret)
+    receiver.fail = 1  # the first call gets a 503: retried
+    with session_scope(chain_engine) as session:
+        kind, owner = owner_of(session, "sttt")
+        add_channel(session, kind, owner, f"json://vanban:{{env:VANBAN_TEST_HOOK_TOKEN}}@127.0.0.1:{receiver.port}/inbox")
+    result = run(chain_engine, tmp_path, outbox.url)
+    assert result["status"] == "completed"
+    assert len(receiver.requests) == 2 and {r["path"] for r in receiver.requests} == {"/inbox"}
+    hook = receiver.requests[-1]
+    assert hook["headers"]["Authorization"] == "Basic " + base64.b64encode(f"vanban:{secret}".encode()).decode()
+    mail = next(m for m in outbox.messages if m["To"] == "sttt@vinhlong.example")
+    assert hook["headers"]["X-Vanban-Message-Id"] == mail["Message-ID"]
+    assert hook["body"]["title"] == mail["Subject"]
+    assert sorted(a["filename"] for a in hook["body"]["attachments"]) == ["11-KH-STTTT.docx", "374-QD-UBND.docx"]
+    sttt_rows = [r for r in rows(chain_engine) if r.recipient_code == "sttt"]
+    assert len(sttt_rows) == 2 and all(r.state is DeliveryState.SENT for r in sttt_rows)
+    assert "{env:VANBAN_TEST_HOOK_TOKEN}" in next(r.channel_url for r in sttt_rows if r.channel_url.startswith("json"))
+
+    database = Path(str(chain_engine.url.database))
+    dump = "\n".join(sqlite3.connect(database).iterdump())
+    assert secret not in dump and "VANBAN_TEST_HOOK_TOKEN" in dump
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import LogFilter
+
+    with get_client(sync_client=True) as client:
+        logs = client.read_logs(log_filter=LogFilter(), limit=200)
+        runs = client.read_flow_runs(limit=20)
+        artifacts = client.read_artifacts(limit=20)
+    assert secret not in "\n".join(log.message for log in logs)
+    assert secret not in json.dumps([r.parameters for r in runs], default=str)
+    table = next(a for a in artifacts if a.key == f"distribution-{decision_of(chain_engine).id}")
+    assert secret not in json.dumps(table.data, default=str) and "sttt" in json.dumps(table.data, ensure_ascii=False)
+
+
+# --- exactly once across crashes and concurrent runs ------------------------------------------------
+
+DISTRIBUTE = """
+import sys
+from flows.distribute import Distribution, distribute
+from flows.runtime import prefect_settings
+with prefect_settings():
+    print(distribute(Distribution(document=int(sys.argv[1]), relay=sys.argv[2], database=sys.argv[3], files=sys.argv[4],
+                                  concurrency=4, retry_delay_seconds=0.05)))
+"""
+
+
+def distribute_in_process(tmp_path: Path, name: str, doc_id: int, relay: str, database: str, files: Path) -> subprocess.Popen:
+    """The flow in a process of its own, with a Prefect home of its own (its own temporary server)."""
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{name}"), "VANBAN_HOME": str(tmp_path / "home")}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.Popen([sys.executable, "-c", DISTRIBUTE, str(doc_id), relay, database, str(files)], cwd=ROOT,
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def assert_each_recipient_got_one_message_id(messages: list, expected: dict[str, str]) -> None:
+    """Every recipient got the document, under one message id only, the one the ledger gave it."""
+    ids = defaultdict(set)
+    for m in messages:
+        ids[m["To"]].add(m["X-Vanban-Message-Id"])
+    assert set(ids) == set(expected), set(expected) ^ set(ids)
+    assert all(found == {expected[to]} for to, found in ids.items())
+
+
+def expected_ids(engine: Engine) -> dict[str, str]:
+    with session_scope(engine) as session:
+        return {c.url.removeprefix("mailto:"): r.message_id for r in ledger(session, decision_of(engine).id)
+                for c in session.exec(select(Channel).where(Channel.url == r.channel_url)) if r.channel_url}
+
+
+def test_a_run_killed_mid_way_then_rerun_misses_nobody_and_repeats_only_lost_outcomes(
+        prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
+    files = tmp_path / "db" / "files"
+    doc_id = decision_of(chain_engine).id
+    victim: list[subprocess.Popen] = []
+
+    class KillAfter(OutboxHandler):
+        def received(self, message) -> None:  # noqa: ANN001
+            if len(self.messages) == 10 and victim:
+                os.kill(victim[0].pid, signal.SIGKILL)
+
+    handler = KillAfter(None)
+    with Outbox(handler=handler) as box:
+        victim.append(distribute_in_process(tmp_path, "a", doc_id, box.url, str(chain_engine.url), files))
+        victim[0].wait(timeout=180)
+        assert victim[0].returncode == -signal.SIGKILL
+        before = len(handler.messages)
+        assert 10 <= before < SEED_RECIPIENTS
+        in_flight = [r for r in rows(chain_engine) if r.state is DeliveryState.SENDING]
+        result = run(chain_engine, tmp_path, box.url)
+    assert result["status"] == "completed"
+    assert_each_recipient_got_one_message_id(handler.messages, expected_ids(chain_engine))
+    repeats = len(handler.messages) - SEED_RECIPIENTS
+    assert 0 <= repeats <= len(in_flight)  # only sends whose outcome the kill lost were repeated
+    with session_scope(chain_engine) as session:
+        plans = [json.loads(e.details) for e in session.exec(select(AuditEntry))
+                 if e.action == "delivery_attempted" and json.loads(e.details).get("step") == "plan"]
+    assert len(plans[-1]["resent_after_crash"]) == len(in_flight)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_two_runs_at_once_send_each_message_once(backend: str, chain_engine: Engine, tmp_path: Path,
+                                                 request: pytest.FixtureRequest) -> None:
+    if backend == "postgresql":
+        url = request.getfixturevalue("pg_url")
+        engine = make_engine(url)
+        with session_scope(engine) as session:
+            load_directory(session)
+        run_seed_chain(engine, tmp_path / "db" / "files")
+    else:
+        engine, url = chain_engine, str(chain_engine.url)
+    doc_id = decision_of(engine).id
+    handler = OutboxHandler(None)
+    with Outbox(handler=handler) as box:
+        procs = [distribute_in_process(tmp_path, name, doc_id, box.url, url, tmp_path / "db" / "files")
+                 for name in ("a", "b")]
+        outputs = [p.communicate(timeout=300) for p in procs]
+    for p, (out, errors) in zip(procs, outputs):
+        assert p.returncode == 0, errors[-3000:]
+        assert "'status': 'completed'" in out
+    assert len(handler.messages) == SEED_RECIPIENTS
+    assert_each_recipient_got_one_message_id(handler.messages, expected_ids(engine))
+    if backend == "postgresql":
+        engine.dispose()
