@@ -721,5 +721,7 @@ def demo(
 
 from flows import cli_distribution  # noqa: E402,F401  (registers the distribution commands on app)
 
-if __name__ == "__main__":
-    app()
+if __name__ == "__main__":  # python -m flows.cli: run the app of the imported module, where every command is registered
+    from flows.cli import app as registered
+
+    registered()

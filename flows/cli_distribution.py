@@ -170,7 +170,7 @@ def deliveries_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="As JSON for other programs")] = False,
 ) -> None:
     """The ledger of a document: who got it through which channel, when, and who acknowledged it."""
-    from models.working_days import working_days_between
+    from models.working_days import calendar, working_days_between
 
     with session_scope(ready_engine()) as session:
         doc = find_document(session, document)
@@ -178,10 +178,11 @@ def deliveries_cmd(
         status = doc.distribution or "not distributed"
     if unacknowledged is not None:
         now = today()
+        calendar().known(now, "today")
         rows = [r for r in rows if r.state is DeliveryState.SENT and r.acknowledged_at is None
                 and working_days_between(local_day(r.sent_at), now, field="sent_at") >= unacknowledged]
     if as_json:
-        console.print(json.dumps([{
+        print(json.dumps([{
             "line": r.line_text, "recipient": r.label, "code": r.recipient_code, "channel": redact(r.channel_url),
             "state": r.state.value, "attempts": r.attempts, "redeliveries": r.redeliveries, "message_id": r.message_id,
             "sent_at": r.sent_at, "acknowledged_at": r.acknowledged_at, "acknowledged_by": r.acknowledged_by,

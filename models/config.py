@@ -13,7 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     """Read from the environment: ``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``,
-    ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``."""
+    ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``, ``VANBAN_TODAY``."""
 
     model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
 
@@ -31,6 +31,8 @@ class Settings(BaseSettings):
     )
     mail_domain: str = Field(default="vanban.local", description="Right-hand side of the message ids vanban gives")
     max_attachment_bytes: int = Field(default=25_000_000, description="Largest attachments a channel is sent")
+    today: date | None = Field(default=None, description="A simulated today (deadline tests and rehearsals); "
+                                                         "default the real date in VANBAN_TIMEZONE")
 
     @property
     def database(self) -> str:
@@ -48,5 +50,7 @@ def get_settings() -> Settings:
 
 
 def today() -> date:
-    """Today where the province is (VANBAN_TIMEZONE): the default date of issue."""
-    return datetime.now(ZoneInfo(get_settings().timezone)).date()
+    """Today where the province is (VANBAN_TIMEZONE), or the simulated VANBAN_TODAY: the default date of
+    issue, and the day deadlines are counted to."""
+    settings = get_settings()
+    return settings.today or datetime.now(ZoneInfo(settings.timezone)).date()

@@ -410,3 +410,94 @@ def test_two_runs_at_once_send_each_message_once(backend: str, chain_engine: Eng
     assert_each_recipient_got_one_message_id(handler.messages, expected_ids(engine))
     if backend == "postgresql":
         engine.dispose()
+
+
+# --- receipts and the clerk's commands ---------------------------------------------------------------
+
+def test_receipts_over_http_are_recorded_once(prefect_harness, chain_engine: Engine, tmp_path: Path,
+                                              outbox: Outbox) -> None:  # noqa: ANN001
+    import urllib.error
+    import urllib.request
+
+    from flows.receipts import receipt_server
+
+    run(chain_engine, tmp_path, outbox.url)
+    mid = next(m["Message-ID"] for m in outbox.messages if m["To"] == "snv@vinhlong.example")
+    server = receipt_server(chain_engine, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/receipts"
+
+    def post(body: bytes) -> tuple[int, dict]:
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST")) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read())
+
+    try:
+        first = post(json.dumps({"message_id": mid, "by": "Văn thư Sở Nội vụ"}).encode())
+        again = post(json.dumps({"message_id": mid}).encode())
+        unknown = post(json.dumps({"message_id": "<nobody@vanban.local>"}).encode())
+        broken = post(b"not json")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert first == (200, {"message_id": mid, "recipient": "snv", "acknowledged": True, "first_time": True})
+    assert again[0] == 200 and again[1]["first_time"] is False
+    assert unknown[0] == 404 and unknown[1]["rule"] == "delivery.unknown-message"
+    assert broken[0] == 400
+    snv = next(r for r in rows(chain_engine) if r.recipient_code == "snv")
+    assert snv.acknowledged_by == "Văn thư Sở Nội vụ" and snv.acknowledged_at is not None
+    with session_scope(chain_engine) as session:
+        acks = [e for e in session.exec(select(AuditEntry)) if e.action == "acknowledged"]
+    assert len(acks) == 1
+
+
+def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: Path, tmp_path: Path) -> None:
+    import shutil
+
+    from tests.test_cli import vanban
+
+    shutil.copytree(_chain_template, tmp_path / "home")
+    handler = OutboxHandler(None)
+    with Outbox(handler=handler) as box:
+        env = {"VANBAN_HOME": str(tmp_path / "home"), "VANBAN_SMTP_URL": box.url}
+        env_plain = {**env, "PREFECT_LOGGING_LEVEL": "CRITICAL"}
+        dry = vanban("distribute", "374/QĐ-UBND", "--dry-run", env=env)
+        assert dry.returncode == 0, dry.stderr
+        assert "Distribution plan of Quyết định 374/QĐ-UBND" in dry.stdout and "ubnd-h-binh-tan" in dry.stdout
+        assert "34 recipients, 0 with a channel problem, 0 unresolved lines" in dry.stdout
+        assert handler.messages == []
+        bad = vanban("directory", "add-channel", "sttt", "json://u:pw@127.0.0.1:9/x", env=env)
+        assert bad.returncode == 1 and "url: the URL carries a credential in clear" in bad.stderr
+        assert "Traceback" not in bad.stderr
+        draft = vanban("distribute", "374/QĐ-UBND/2023", env=env)
+        assert draft.returncode == 1 and "no issued document 374/QĐ-UBND/2023" in draft.stderr
+        sent = vanban("distribute", "374/QĐ-UBND", "--as", "vt-ubnd", env=env_plain)
+        assert sent.returncode == 0, sent.stderr
+        assert "distribution of Quyết định 374/QĐ-UBND: completed — 1 archived, 34 sent" in sent.stdout
+        assert len(handler.messages) == SEED_RECIPIENTS
+        listing = vanban("deliveries", "374/QĐ-UBND", "--json", env=env)
+        ledger_rows = json.loads(listing.stdout)
+        assert [r["state"] for r in ledger_rows].count("sent") == SEED_RECIPIENTS
+        ack = vanban("ack", "374/QĐ-UBND", "--by", "sttt", env=env)
+        assert ack.returncode == 0 and "acknowledged by sttt" in ack.stdout
+        # As if sent on the day of issue, Monday 04/3/2024, and read on Thursday 07/3/2024: three working days on.
+        with sqlite3.connect(tmp_path / "home" / "vanban.db") as db:
+            db.execute("UPDATE delivery SET sent_at = '2024-03-04 02:00:00.000000' WHERE sent_at IS NOT NULL")
+        on_thursday = {**env, "VANBAN_TODAY": "2024-03-07"}
+        waiting = json.loads(vanban("deliveries", "374/QĐ-UBND", "--unacknowledged", "3", "--json", env=on_thursday).stdout)
+        assert len(waiting) == SEED_RECIPIENTS - 1 and "sttt" not in {r["code"] for r in waiting}
+        later = json.loads(vanban("deliveries", "374/QĐ-UBND", "--unacknowledged", "4", "--json", env=on_thursday).stdout)
+        assert later == []
+        unknown_year = vanban("deliveries", "374/QĐ-UBND", "--unacknowledged", "1", env={**env, "VANBAN_TODAY": "2027-01-04"})
+        assert unknown_year.returncode == 1 and "today: the holiday calendar has no year 2027" in unknown_year.stderr
+        again = vanban("redeliver", "374/QĐ-UBND", "--to", "snv", "--as", "vt-ubnd", env=env_plain)
+        assert again.returncode == 0, again.stderr
+        assert "sending again to 1 recipient channel(s)" in again.stdout
+        unknown = vanban("redeliver", "374/QĐ-UBND", "--to", "nobody", env=env)
+        assert unknown.returncode == 1 and "to: 'nobody' is not a recipient" in unknown.stderr
+    to_snv = [m for m in handler.messages if m["To"] == "snv@vinhlong.example"]
+    assert len(to_snv) == 2 and to_snv[0]["Message-ID"] == to_snv[1]["Message-ID"]  # on purpose, same id
+    shown = vanban("deliveries", "374/QĐ-UBND", env=env)
+    assert "redelivered 1×" in shown.stdout and "completed" in shown.stdout

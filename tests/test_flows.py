@@ -33,10 +33,14 @@ def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tupl
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
+    from flows.outbox import Outbox
+
     url, files = flow_db
-    with prefect_settings():
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files))
+    with prefect_settings(), Outbox() as outbox:
+        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, relay=outbox.url))
     assert outcome["status"] == "decision issued"
+    assert [d["status"] for d in outcome["distribution"]] == ["completed", "completed"]  # the Tờ trình, the QĐ
+    assert len(outbox.messages) == 3 + 34
     engine = make_engine(url)
     with session_scope(engine) as flows_side, session_scope(chain_engine) as plain_side:
         for symbol in ("TTr-STTTT", "KH-STTTT", "QĐ-UBND"):
@@ -47,7 +51,8 @@ def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tupl
         decision = flows_side.exec(select(Document).where(Document.symbol == "QĐ-UBND")).one()
         entries = trail(flows_side, decision.id)
         assert [e.action for e in entries] == ["drafted", "submitted", "approved", "signed", "approved",
-                                               "number_allocated", "issued"]
+                                               "number_allocated", "issued", "delivery_attempted",
+                                               *["delivery_succeeded"] * 34]
         assert all(e.flow_run_id and e.task_run_id for e in entries)
         assert entries[2].actor == "pcvp-vhxh" and entries[4].actor == "pct-vhxh"
     engine.dispose()
