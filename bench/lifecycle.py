@@ -1,5 +1,5 @@
-"""Benchmark: the seed lifecycle (10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND) with automatic answers, through
-Prefect, cold (fresh data and Prefect homes, in a new process) and warm (Prefect's server already up),
+"""Benchmark: the seed lifecycle (10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND) with automatic answers, the Tờ trình
+and the QĐ distributed to a loopback mail server, through Prefect, cold (fresh data and Prefect homes, in a new process) and warm (Prefect's server already up),
 against (a) the same document work as plain function calls without Prefect and (b) a skeleton with the
 same flows and tasks doing nothing (Prefect's own floor). Target: warm at most 1.3× the skeleton.
 
@@ -25,34 +25,36 @@ if "--child" not in sys.argv:  # Prefect state of this benchmark, away from the 
 
 import flows.runtime  # noqa: E402,F401  (Prefect configured as vanban runs it, before Prefect loads)
 from bench.timing import median_seconds  # noqa: E402
-from models.db import make_engine, migrate, session_scope  # noqa: E402
-from models.sample_data import load_directory  # noqa: E402
+from models.db import make_engine, session_scope  # noqa: E402
 
 
 def fresh_database() -> tuple[str, str]:
-    folder = Path(tempfile.mkdtemp(prefix="vanban-bench-db-"))
-    url = f"sqlite:///{folder / 'vanban.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
-        load_directory(session)
-    engine.dispose()
-    return url, str(folder / "files")
+    from bench.timing import fresh_database as fresh
+
+    url, files = fresh()
+    return url, str(files)
 
 
 def through_prefect() -> None:
     from flows.lifecycle import document_lifecycle, seed_lifecycle
+    from flows.outbox import Outbox
     from flows.runtime import prefect_settings
 
     url, files = fresh_database()
-    with prefect_settings():
-        assert document_lifecycle(seed_lifecycle(database=url, files=files))["status"] == "decision issued"
+    with prefect_settings(), Outbox() as outbox:
+        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, relay=outbox.url))
+    assert outcome["status"] == "decision issued" and len(outbox.messages) == 37
 
 
 def plain_calls() -> None:
     """The lifecycle's document work in the same order, each task's function called directly."""
     from flows import steps
+    from flows.distribute import Distribution, send_deliveries
     from flows.lifecycle import seed_lifecycle
+    from flows.outbox import Outbox
+    from models.config import get_settings
+    from models.deliveries import finish, record_plan
+    from models.document import Document
     from models.sample_data import fill_references
 
     url, files = fresh_database()
@@ -84,9 +86,19 @@ def plain_calls() -> None:
     chain(decision_id)
     assert steps.issue.fn(url, files, decision_id, decision.issued_on, decision.issued_by)["number"] == 374
 
+    with Outbox() as outbox:
+        for document_id in (submission, decision_id):
+            with session_scope(make_engine(url)) as session:
+                record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain)
+            send_deliveries.fn(url, files, Distribution(document=document_id, relay=outbox.url), 0)
+            with session_scope(make_engine(url)) as session:
+                finish(session, session.get(Document, document_id))
+    assert len(outbox.messages) == 37
+
 
 def skeleton():  # noqa: ANN201
-    """Four flows and 23 tasks doing nothing, shaped like the lifecycle (2, 12 and 9 tasks in its subflows)."""
+    """Six flows and 35 tasks doing nothing, shaped like the lifecycle (2, 12, 9 tasks in its subflows, and
+    6 in each of its two distributions: plan, four workers, finish)."""
     from prefect import flow, task
 
     @task
@@ -100,7 +112,8 @@ def skeleton():  # noqa: ANN201
                 nothing()
         return run
 
-    parts = [subflow("draft-plan", 2), subflow("submit-proposal", 12), subflow("decide", 9)]
+    parts = [subflow("draft-plan", 2), subflow("submit-proposal", 12), subflow("distribute", 6), subflow("decide", 9),
+             subflow("distribute", 6)]
 
     @flow(name="document-lifecycle")
     def lifecycle() -> None:

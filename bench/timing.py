@@ -1,10 +1,12 @@
-"""Timing shared by the benchmarks: the median over rounds, after a warm-up."""
+"""What the benchmarks share: the median over rounds, after a warm-up; a fresh database to work on."""
 
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 
 def median_seconds(fn: Callable[[], object], *, rounds: int, batch: int = 1, warmup: int = 1) -> float:
@@ -18,3 +20,21 @@ def median_seconds(fn: Callable[[], object], *, rounds: int, batch: int = 1, war
             fn()
         samples.append((time.perf_counter() - start) / batch)
     return statistics.median(samples)
+
+
+def fresh_database(*, chain: bool = False) -> tuple[str, Path]:
+    """A new SQLite database with the sample directory (and the seed chain issued, if ``chain``): its URL and
+    its files folder."""
+    from models.db import make_engine, migrate, session_scope
+    from models.sample_data import load_directory, run_seed_chain
+
+    folder = Path(tempfile.mkdtemp(prefix="vanban-bench-db-"))
+    url = f"sqlite:///{folder / 'vanban.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_directory(session)
+    if chain:
+        run_seed_chain(engine, folder / "files")
+    engine.dispose()
+    return url, folder / "files"

@@ -41,7 +41,7 @@ class Calendar:
 def calendar(path: Path = CALENDAR_FILE) -> Calendar:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))["years"]
     off, saturdays = {}, {}
-    for year, days in data.items():
+    for days in data.values():
         for entry in days.get("days_off", []):
             off[entry["date"]] = entry["name"]
         for entry in days.get("working_saturdays", []):
