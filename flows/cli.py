@@ -331,6 +331,8 @@ def show(document: DocRef) -> None:
                   f" — {doc.status.value}", markup=True)
     console.print(f"{issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}")
     console.print(f"trích yếu: {doc.subject}")
+    if doc.distribution:
+        console.print(f"distribution: {doc.distribution} (vanban deliveries {doc.id})")
     for line in link_lines:
         console.print(f"link: {line}")
     for f in files:

@@ -500,3 +500,19 @@ def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: 
     assert len(to_snv) == 2 and to_snv[0]["Message-ID"] == to_snv[1]["Message-ID"]  # on purpose, same id
     shown = vanban("deliveries", "374/QĐ-UBND", env=env)
     assert "redelivered 1×" in shown.stdout and "completed" in shown.stdout
+    assert "distribution: completed" in vanban("show", "374/QĐ-UBND", env=env).stdout
+
+
+def test_a_secret_can_live_in_a_prefect_secret_block(prefect_harness, chain_engine: Engine, tmp_path: Path,
+                                                     outbox: Outbox, receiver: Receiver) -> None:  # noqa: ANN001
+    from prefect.blocks.system import Secret
+
+    Secret(value="block-held-token").save("vanban-test-hook", overwrite=True)
+    set_channel(chain_engine, "stp", f"json://vanban:{{secret:vanban-test-hook}}@127.0.0.1:{receiver.port}/inbox")
+    set_channel(chain_engine, "stc", f"json://vanban:{{secret:vanban-test-absent}}@127.0.0.1:{receiver.port}/inbox")
+    result = run(chain_engine, tmp_path, outbox.url)
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 1, "failed": 1, "archived": 1}
+    assert [r["headers"]["Authorization"] for r in receiver.requests] == [
+        "Basic " + base64.b64encode(b"vanban:block-held-token").decode()]
+    stc = next(r for r in rows(chain_engine) if r.recipient_code == "stc")
+    assert stc.error_rule == "channel.secret-missing" and "Prefect Secret block 'vanban-test-absent'" in stc.error
