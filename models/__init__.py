@@ -4,6 +4,7 @@ Importing this package registers every table on ``SQLModel.metadata`` (Alembic r
 """
 
 from models.approvals import ApprovalStep
+from models.assignments import Assignment, AssignmentNotice
 from models.audit import AuditEntry, AuditHead
 from models.channels import Channel
 from models.deliveries import Delivery
@@ -13,6 +14,6 @@ from models.incoming import IncomingEntry
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "ApprovalStep", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

@@ -157,6 +157,25 @@ def resubmit(session: Session, document: Document, *, actor: str, spec: dict[str
     return reopened
 
 
+def open_acceptance(session: Session, document: Document, *, name: str, approvers: tuple[str, ...],
+                    actor: str) -> ApprovalStep:
+    """A human step on an issued document: the receiving office accepts a report (approve), or returns it
+    for more information (return: its assignment reopens). Opened once; asking again gives the same step."""
+    if document.status is not DocumentStatus.ISSUED:
+        raise RuleViolation("document", "approval.accept-issued", f"only an issued document is received; #{document.id} is {document.status.value}")
+    steps = _steps(session, document)
+    existing = next((s for s in steps if s.kind == "accept"), None)
+    if existing is not None:
+        return existing
+    step = _open(ApprovalStep(document_id=document.id, round=max((s.round for s in steps), default=0) + 1, position=1,
+                              name=name, kind="accept", approvers=_approvers(session, document, approvers, "approvers")))
+    session.add(step)
+    session.flush()
+    record(session, Action.SUBMITTED, actor=actor, document_id=document.id,
+           details={"round": step.round, "steps": [name], "first_approvers": step.approvers})
+    return step
+
+
 def _returned_step(session: Session, document: Document) -> ApprovalStep | None:
     """The step that returned the draft, when its latest round ended in a return."""
     steps = _steps(session, document)
@@ -204,6 +223,9 @@ def answer(engine: Engine, step_id: int, *, actor: str, decision: Decision, text
         elif actor not in step.approvers:
             refused = RuleViolation("as", "approval.not-authorized",
                                     f"{actor} may not answer step #{step_id} ({step.name}); it waits for {', '.join(step.approvers)}")
+        elif step.kind == "accept" and decision is Decision.REJECT:
+            raise RuleViolation("decision", "approval.accept-no-reject",
+                                "a received report is accepted (approve) or returned for more information (return)")
         if refused is None:
             _apply(session, step, actor, decision, text)
             return step
@@ -237,6 +259,10 @@ def _apply(session: Session, step: ApprovalStep, actor: str, decision: Decision,
             session.add(document)
         record(session, Action.RETURNED if decision is Decision.RETURN else Action.REJECTED, actor=actor,
                document_id=document.id, details={"step": step.id, "name": step.name, "reason": text})
+        if step.kind == "accept":  # a report returned for more information: its assignment is open again
+            from models.assignments import reopen
+
+            reopen(session, document, text or "", actor=actor)
     session.add(step)
     session.flush()
 

@@ -56,8 +56,11 @@ class Action(str, Enum):
     DELIVERY_SUCCEEDED = "delivery_succeeded"
     DELIVERY_FAILED = "delivery_failed"
     ACKNOWLEDGED = "acknowledged"
+    ASSIGNMENT_OPENED = "assignment_opened"
     REMINDED = "reminded"
+    ESCALATED = "escalated"
     REPORTED = "reported"
+    ASSIGNMENT_REOPENED = "assignment_reopened"
 
 
 FIELDS = ("seq", "at", "document_id", "actor", "action", "flow_run_id", "task_run_id", "details", "file_sha256",

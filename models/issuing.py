@@ -1,5 +1,6 @@
 """Issuing (ban hành): number the signed document from its register, date it, render the final DOCX
-and record its SHA-256 — one transaction, so a failure leaves neither a number nor a file record."""
+and record its SHA-256 — one transaction, so a failure leaves neither a number nor a file record. A
+decision's assignments start being tracked in the same transaction."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.audit import Action, record
-from models.document import Document, DocumentStatus, GeneratedFile, utcnow
+from models.assignments import open_assignments
+from models.document import Document, DocumentKind, DocumentStatus, GeneratedFile, utcnow
 from models.errors import RuleViolation
 from models.files import store
 from models.legal_text import file_stem
@@ -36,6 +38,8 @@ def issue_document(session: Session, document: Document, issued_on: date, files_
     stored = save_rendering(session, document, "issued", render_document(session, document), files_dir)
     record(session, Action.ISSUED, actor=actor, document_id=document.id, file_sha256=stored.sha256,
            details={"number_symbol": entry.number_symbol, "issued_on": issued_on.isoformat(), "file": stored.filename})
+    if document.kind is DocumentKind.DECISION:  # its assignments become tracked obligations, in this transaction
+        open_assignments(session, document, actor=actor)
     return entry, stored
 
 

@@ -1,0 +1,249 @@
+"""Assignments (giao nhiệm vụ) a decision makes, tracked until they are reported on (báo cáo kết quả).
+
+When a decision is issued, each assignment of its body becomes an obligation of its lead agency, owed to the
+issuer (UBND tỉnh, through its Office) by its deadline. The tracking flow sends reminders a number of working
+days before the deadline and an escalation once it has passed; each notice is recorded before it is sent,
+under a unique (assignment, kind, day), so a second run the same day sends nothing again. A report issued
+by the lead agency closes the assignment, on time or late; the Office may return it for more information,
+which reopens the assignment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlmodel import Field, Session, SQLModel, select
+
+from models.audit import Action, record
+from models.directory import Agency, Official
+from models.document import Document, DocumentKind, enum_type, utcnow
+from models.errors import RuleViolation
+from models.working_days import Calendar, add_working_days, calendar
+
+
+class AssignmentState(str, Enum):
+    OPEN = "open"
+    REPORTED = "reported"
+
+
+class Assignment(SQLModel, table=True):
+    """An obligation a decision gives an agency: who leads, who cooperates, what is due, to whom, by when."""
+
+    __table_args__ = (UniqueConstraint("decision_id", "position"),)
+    id: int | None = Field(default=None, primary_key=True)
+    decision_id: int = Field(foreign_key="document.id", index=True)
+    position: int = Field(description="Order among the decision's assignments, from 0")
+    lead_id: int = Field(foreign_key="agency.id", index=True, description="The lead agency (chủ trì)")
+    cooperating: str | None = Field(default=None, description="Who cooperates (phối hợp), as printed")
+    task: str
+    report_to_id: int = Field(foreign_key="agency.id", description="Whom the report is owed: the decision's issuer")
+    due: date | None = Field(default=None, description="Deadline of the report; none: tracked without reminders")
+    state: AssignmentState = Field(default=AssignmentState.OPEN, sa_type=enum_type(AssignmentState), index=True)
+    report_id: int | None = Field(default=None, foreign_key="document.id")
+    reported_on: date | None = None
+    on_time: bool | None = None
+    opened_at: datetime = Field(default_factory=utcnow)
+
+
+class NoticeKind(str, Enum):
+    REMINDER = "reminder"  # to the lead agency, before the deadline
+    ESCALATION = "escalation"  # to the Office's leadership and the signer, once the deadline has passed
+
+
+class AssignmentNotice(SQLModel, table=True):
+    """A reminder or an escalation: recorded before it is sent, once per assignment, kind and day."""
+
+    __table_args__ = (UniqueConstraint("assignment_id", "kind", "day"),)
+    id: int | None = Field(default=None, primary_key=True)
+    assignment_id: int = Field(foreign_key="assignment.id", index=True)
+    kind: NoticeKind = Field(sa_type=enum_type(NoticeKind))
+    day: date = Field(description="The day it is due: N working days before the deadline, or the first day after")
+    working_days_left: int = Field(description="Working days to the deadline (negative: overdue)")
+    state: str = Field(default="sending", description="sending, sent, partly_failed, failed")
+    outcomes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+def open_assignments(session: Session, decision: Document, *, actor: str = "system") -> list[Assignment]:
+    """On issue: the decision's assignments become tracked obligations (in the issuing transaction)."""
+    from models.recipients import agency_by_code
+    from models.schemas import Assignment as AssignmentIn
+
+    created = []
+    for i, raw in enumerate(decision.body.get("assignments", [])):
+        spec = AssignmentIn.model_validate(raw)
+        field = f"assignments[{i}]"
+        if spec.due is not None and decision.issued_on and spec.due < decision.issued_on:
+            raise RuleViolation(f"{field}.due", "assignment.due-before-issue",
+                                f"the deadline {spec.due:%d/%m/%Y} is before the decision's date {decision.issued_on:%d/%m/%Y}")
+        if spec.due is not None:
+            calendar().known(spec.due, f"{field}.due")
+        lead = agency_by_code(session, spec.lead, f"{field}.lead")
+        assignment = Assignment(decision_id=decision.id, position=i, lead_id=lead.id, cooperating=spec.cooperating,
+                                task=spec.task, report_to_id=decision.issuer_id, due=spec.due)
+        session.add(assignment)
+        created.append(assignment)
+    session.flush()
+    for a in created:
+        record(session, Action.ASSIGNMENT_OPENED, actor=actor, document_id=decision.id,
+               details={"assignment": a.id, "lead": session.get(Agency, a.lead_id).code, "task": a.task,
+                        "due": a.due.isoformat() if a.due else None})
+    return created
+
+
+@dataclass(frozen=True)
+class Notice:
+    kind: NoticeKind
+    day: date
+    working_days_left: int
+
+
+def notices_due(due: date, on: date, reminder_days: Sequence[int], sent: set[tuple[NoticeKind, date]],
+                cal: Calendar | None = None) -> list[Notice]:
+    """What an open assignment with deadline ``due`` should be sent on day ``on``: the latest reminder whose
+    day has come (a reminder missed while nothing ran is superseded by a later one, never sent late twice),
+    or, once the deadline has passed, the escalation. ``sent``: the (kind, day) already recorded."""
+    cal = cal or calendar()
+    if on > due:
+        day = add_working_days(due, 1, cal, "due")
+        left = -max(1, _working_days(due, on, cal))
+        return [] if (NoticeKind.ESCALATION, day) in sent else [Notice(NoticeKind.ESCALATION, day, left)]
+    reminders = sorted(((add_working_days(due, -n, cal, "due"), n) for n in set(reminder_days)), reverse=True)
+    for day, n in reminders:
+        if day <= on:
+            return [] if (NoticeKind.REMINDER, day) in sent else [Notice(NoticeKind.REMINDER, day, n)]
+    return []
+
+
+def _working_days(start: date, end: date, cal: Calendar) -> int:
+    from models.working_days import working_days_between
+
+    return working_days_between(start, end, cal, "due")
+
+
+def sent_notices(session: Session, assignment: Assignment) -> set[tuple[NoticeKind, date]]:
+    return {(n.kind, n.day) for n in session.exec(select(AssignmentNotice).where(
+        AssignmentNotice.assignment_id == assignment.id))}
+
+
+def claim_notice(session: Session, assignment: Assignment, notice: Notice) -> AssignmentNotice | None:
+    """Record the notice before sending it; None when it is recorded already (another run, the same day)."""
+    existing = session.exec(select(AssignmentNotice).where(
+        AssignmentNotice.assignment_id == assignment.id, AssignmentNotice.kind == notice.kind,
+        AssignmentNotice.day == notice.day)).first()
+    if existing is not None:
+        return None
+    row = AssignmentNotice(assignment_id=assignment.id, kind=notice.kind, day=notice.day,
+                           working_days_left=notice.working_days_left)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind) -> list[tuple[str, int, str, str]]:
+    """(kind, id, label, code) of who gets a notice: the lead agency's head for a reminder; for an escalation
+    the leadership of the Office of the agency owed the report (LĐVP), and the decision's signer."""
+    lead = session.get(Agency, assignment.lead_id)
+    if kind is NoticeKind.REMINDER:
+        return [("agency", lead.id, f"{lead.head_title} {lead.name}", lead.code)]
+    owed = session.get(Agency, assignment.report_to_id)
+    office = session.exec(select(Agency).where(Agency.parent_id == owed.id, Agency.category == "office")).first()
+    people = list(session.exec(select(Official).where(Official.agency_id == office.id, Official.is_leader)
+                               .order_by(Official.id))) if office else []
+    signer_id = session.get(Document, assignment.decision_id).signer_id
+    if signer_id is not None and signer_id not in {o.id for o in people}:
+        people.append(session.get(Official, signer_id))
+    return [("official", o.id, f"{o.title} {o.full_name}", o.code) for o in people]
+
+
+def settle_notice(session: Session, row: AssignmentNotice, outcomes: list[dict[str, Any]], *, actor: str = "system") -> None:
+    sent = sum(1 for o in outcomes if o["ok"])
+    row.outcomes = outcomes
+    row.state = "sent" if sent == len(outcomes) and outcomes else "failed" if not sent else "partly_failed"
+    session.add(row)
+    session.flush()
+    assignment = session.get(Assignment, row.assignment_id)
+    record(session, Action.REMINDED if row.kind is NoticeKind.REMINDER else Action.ESCALATED, actor=actor,
+           document_id=assignment.decision_id,
+           details={"assignment": assignment.id, "day": row.day.isoformat(), "working_days_left": row.working_days_left,
+                    "to": [o["code"] for o in outcomes], "state": row.state})
+
+
+def close_with_report(session: Session, assignment: Assignment, report: Document, *, actor: str = "system") -> None:
+    """An issued report closes its assignment: on time if issued by the deadline."""
+    if assignment.state is not AssignmentState.OPEN:
+        raise RuleViolation("assignment", "assignment.closed", f"assignment #{assignment.id} is already reported on")
+    assignment.state, assignment.report_id, assignment.reported_on = AssignmentState.REPORTED, report.id, report.issued_on
+    assignment.on_time = assignment.due is None or report.issued_on <= assignment.due
+    session.add(assignment)
+    session.flush()
+    record(session, Action.REPORTED, actor=actor, document_id=assignment.decision_id,
+           details={"assignment": assignment.id, "report": report.id, "reported_on": report.issued_on.isoformat(),
+                    "on_time": assignment.on_time})
+
+
+def reopen(session: Session, report: Document, reason: str, *, actor: str) -> Assignment | None:
+    """The Office returns a report for more information: its assignment is open again."""
+    assignment = session.exec(select(Assignment).where(Assignment.report_id == report.id)).first()
+    if assignment is None:
+        return None
+    assignment.state, assignment.report_id, assignment.reported_on, assignment.on_time = AssignmentState.OPEN, None, None, None
+    session.add(assignment)
+    session.flush()
+    record(session, Action.ASSIGNMENT_REOPENED, actor=actor, document_id=assignment.decision_id,
+           details={"assignment": assignment.id, "report": report.id, "reason": reason})
+    return assignment
+
+
+def find_assignment(session: Session, assignment_id: int, field: str = "assignment") -> Assignment:
+    found = session.get(Assignment, assignment_id)
+    if found is None:
+        raise RuleViolation(field, "assignment.unknown", f"no assignment #{assignment_id}; see 'vanban assignments'")
+    return found
+
+
+def situation(assignment: Assignment, on: date, notices: Sequence[AssignmentNotice]) -> str:
+    """How an assignment stands on a day, as the Office reads it."""
+    if assignment.state is AssignmentState.REPORTED:
+        return "reported on time" if assignment.on_time else "reported late"
+    if assignment.due is not None and on > assignment.due:
+        return "overdue, escalated" if any(n.kind is NoticeKind.ESCALATION for n in notices) else "overdue"
+    if any(n.kind is NoticeKind.REMINDER for n in notices):
+        return "due, reminded"
+    return "due" if assignment.due is not None else "open, no deadline"
+
+
+def overview(session: Session, on: date, *, overdue_only: bool = False) -> list[dict[str, Any]]:
+    """Every assignment across decisions: what is due, reminded, overdue and reported."""
+    from models.legal_text import number_symbol, short_date
+
+    rows = []
+    for a in session.exec(select(Assignment).order_by(Assignment.due, Assignment.id)):
+        notices = list(session.exec(select(AssignmentNotice).where(AssignmentNotice.assignment_id == a.id)
+                                    .order_by(AssignmentNotice.day)))
+        state = situation(a, on, notices)
+        if overdue_only and not state.startswith("overdue"):
+            continue
+        decision = session.get(Document, a.decision_id)
+        report = session.get(Document, a.report_id) if a.report_id else None
+        rows.append({
+            "id": a.id, "decision": number_symbol(decision.number, decision.symbol),
+            "lead": session.get(Agency, a.lead_id).code, "task": a.task,
+            "due": short_date(a.due) if a.due else None, "state": state,
+            "reminded": [short_date(n.day) for n in notices if n.kind is NoticeKind.REMINDER],
+            "escalated": [short_date(n.day) for n in notices if n.kind is NoticeKind.ESCALATION],
+            "report": number_symbol(report.number, report.symbol) if report else None,
+            "reported_on": short_date(a.reported_on) if a.reported_on else None,
+        })
+    return rows
+
+
+def assignments_of(session: Session, decision: Document) -> list[Assignment]:
+    if decision.kind is not DocumentKind.DECISION:
+        return []
+    return list(session.exec(select(Assignment).where(Assignment.decision_id == decision.id).order_by(Assignment.position)))
