@@ -597,6 +597,21 @@ def run(
         raise typer.Exit(1)
 
 
+def print_assignments(engine: Engine, *, title: str, overdue: bool = False) -> list[dict[str, Any]]:
+    """The assignments across decisions as a table: due, reminded, overdue, reported."""
+    from models.assignments import overview
+
+    with session_scope(engine) as session:
+        rows = overview(session, today(), overdue_only=overdue)
+    table = Table("#", "decision", "lead", "task", "due", "state", "reminded", "escalated", "report", title=title)
+    for r in rows:
+        report = f"{r['report']} of {r['reported_on']}" if r["report"] else ""
+        add_row(table, r["id"], r["decision"], r["lead"], r["task"], r["due"] or "", r["state"],
+                ", ".join(r["reminded"]), ", ".join(r["escalated"]), report)
+    console.print(table)
+    return rows
+
+
 def _check_documents(flow_name: str, request: Any) -> None:
     """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
     from models.sample_data import fill_references
@@ -646,8 +661,9 @@ def demo(
                                                            "terminal (vanban approvals / approve / return / reject)")] = False,
 ) -> None:
     """Load the sample directory into a fresh database and run the seed chain through the Prefect flows
-    (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT and 374/QĐ-UBND, as DOCX in OUT; each issued Tờ trình and
-    Quyết định is distributed to its Nơi nhận through a mail server on loopback that writes OUT/outbox/*.eml."""
+    (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND and Sở TTTT's Báo cáo on it, as DOCX in OUT;
+    each issued document is distributed to its Nơi nhận through a mail server on loopback that writes
+    OUT/outbox/*.eml, and the decision's assignment is tracked (a reminder) until the report closes it."""
     from flows.outbox import Outbox
     from models.approvals import ApprovalStep
     from models.audit import AuditEntry, verify
@@ -716,7 +732,8 @@ def demo(
                 add_row(distribution_table, number_symbol(d.number, d.symbol), d.distribution, counts.get("sent", 0),
                         counts.get("failed", 0), counts.get("unresolved", 0), counts.get("archived", 0))
     console.print(distribution_table)
-    console.print(f"outbox: {len(outbox.messages)} messages, each with its DOCX attached")
+    console.print(f"outbox: {len(outbox.messages)} messages (documents with their DOCX attached, and reminders)")
+    print_assignments(engine, title="Assignments (giao nhiệm vụ) and their reports")
     console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
                   f"database: {database}")
 

@@ -109,6 +109,9 @@ def _print_plan(title: str, lines: list) -> None:  # noqa: ANN001 - list[PlanLin
                     "\n".join(redact(u) for u in p.channels), "; ".join(notes))
         for r in line.repeated:
             add_row(table, "", r.label, "", "", "already listed above: sent once")
+        for text in line.vague:
+            unresolved += 1
+            add_row(table, "", text, "", "", "UNRESOLVED: names no agency, unit or official")
     console.print(table)
     console.print(f"{recipients} recipients, {unusable} with a channel problem, {unresolved} unresolved lines")
 

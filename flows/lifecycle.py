@@ -1,8 +1,10 @@
 """`document-lifecycle`: the whole chain as subflows — draft the plan, submit it (the Tờ trình is sent to
-its Nơi nhận with the plan attached), decide on it, and send the decision to its Nơi nhận."""
+its Nơi nhận with the plan attached), decide on it, send the decision to its Nơi nhận, track its
+assignments on the given days, and report on them."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ from pydantic import BaseModel, Field
 
 from flows.decide import DecisionDraft, decide
 from flows.distribute import Distribution, distribute
+from flows.report_implementation import ImplementationReport, report_implementation
+from flows.track_implementation import Tracking, track_implementation
 from flows.draft_plan import PlanDraft, draft_plan
 from flows.submit_proposal import Proposal, submit_proposal
 from models.legal_text import parse_date
@@ -25,6 +29,9 @@ class Lifecycle(BaseModel):
     proposal: Proposal = Field(description="The submission; its 'plan' is filled in by the lifecycle")
     decision: DecisionDraft
     auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    tracking_days: list[date] = Field(default_factory=list, description="Days to run track-implementation on")
+    report: ImplementationReport | None = Field(default=None, description="The lead agency's report; its "
+                                                "decision is the one the lifecycle issues")
     relay: str | None = Field(default=None, description="Outgoing mail relay for distribution; default VANBAN_SMTP_URL")
     database: str | None = None
     files: str | None = None
@@ -43,17 +50,27 @@ def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
     spec = fill_references(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
     decision = decide(request.decision.model_copy(update={**where, "decision": spec,
                                                           "auto_approvers": request.auto_approvers}))
-    if decision["status"] == "issued":
-        sent.append(distribute(Distribution(document=decision["decision"], distributed_by=request.decision.issued_by,
-                                            relay=request.relay, **where)))
-    return {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent,
-            "status": f"decision {decision['status']}"}
+    if decision["status"] != "issued":
+        return {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent,
+                "status": f"decision {decision['status']}"}
+    sent.append(distribute(Distribution(document=decision["decision"], distributed_by=request.decision.issued_by,
+                                        relay=request.relay, **where)))
+    tracked = [track_implementation(Tracking(on=day, relay=request.relay, database=request.database))
+               for day in request.tracking_days]
+    out = {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent, "tracking": tracked,
+           "status": "decision issued"}
+    if request.report is not None:
+        spec = request.report.report.model_copy(update={"decision": decision["decision"]})
+        out["report"] = report_implementation(request.report.model_copy(update={
+            **where, "report": spec, "relay": request.relay, "auto_approvers": request.auto_approvers}))
+        out["status"] = out["report"]["status"]
+    return out
 
 
-def seed_lifecycle(path: Path = SEED_CHAIN_FILE, **where: Any) -> Lifecycle:
-    """The seed chain (10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND) as a lifecycle request, the sample officials
-    answering their steps. The plan is drafted first here, so its link to the submission is made when the
-    submission is drafted."""
+def seed_lifecycle(path: Path = SEED_CHAIN_FILE, *, with_report: bool = True, **where: Any) -> Lifecycle:
+    """The seed chain (10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND, then the tracking days and the sample report) as
+    a lifecycle request, the sample officials answering their steps. The plan is drafted first here, so its
+    link to the submission is made when the submission is drafted."""
     data = read_yaml(path)
     entries = {e["key"]: e for e in data["documents"]}
     plan, submission, decision = entries["plan"], entries["submission"], entries["decision"]
@@ -68,5 +85,13 @@ def seed_lifecycle(path: Path = SEED_CHAIN_FILE, **where: Any) -> Lifecycle:
                           assigned_to=received.get("assigned_to")),
         decision=DecisionDraft(decision=decision["draft"], drafted_by=decision["drafted_by"],
                                issued_by=decision["issued_by"], issued_on=parse_date(decision["issued_on"])),
+        tracking_days=[parse_date(d) for d in data.get("tracking_days", [])] if with_report else [],
+        report=_report(data["report"]) if with_report and "report" in data else None,
         auto_approvers=data.get("approvers", []), **where,
     )
+
+
+def _report(raw: dict[str, Any]) -> ImplementationReport:
+    people = {k: raw[k] for k in ("drafted_by", "issued_by")}
+    spec = {k: v for k, v in raw.items() if k not in ("drafted_by", "issued_by", "issued_on")}
+    return ImplementationReport(report=spec, issued_on=parse_date(raw["issued_on"]), **people)

@@ -141,6 +141,9 @@ def record_plan(session: Session, document: Document, *, domain: str, actor: str
                 DeliveryState.ARCHIVED if line.archive else DeliveryState.UNRESOLVED,
                 rule=None if line.archive else "recipients.unresolved", error=line.problem)
             continue
+        for j, text in enumerate(line.vague):
+            add(line, f"line:{line.position}.{j}", text, "", DeliveryState.UNRESOLVED, rule="recipients.unresolved",
+                error=f"'{text}' (under '{line.text}') names no agency, unit or official of the directory")
         for p in planned_line.recipients:
             key = f"{p.recipient.kind}:{p.recipient.id}"
             if not p.channels:
@@ -220,9 +223,10 @@ def settle(session: Session, row: Delivery, outcome: Outcome, *, retries: int, r
 
 
 def finish(session: Session, document: Document) -> DistributionStatus:
-    """The document's distribution status from its ledger."""
+    """The document's distribution status from its ledger: completed when every recipient it names has it
+    (lines that name nobody concrete are the clerk's to settle, and are counted apart)."""
     states = {d.state for d in session.exec(select(Delivery).where(Delivery.document_id == document.id))}
-    done = states <= {DeliveryState.SENT, DeliveryState.ARCHIVED}
+    done = states <= {DeliveryState.SENT, DeliveryState.ARCHIVED, DeliveryState.UNRESOLVED}
     status = DistributionStatus.COMPLETED if done else DistributionStatus.PARTLY_FAILED
     document.distribution = status.value
     session.add(document)

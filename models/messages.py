@@ -82,3 +82,23 @@ def document_message(session: Session, doc: Document, files_dir: Path) -> Docume
     return DocumentMessage(subject=f"{title} của {issuer.name}",
                            lead=f"{issuer.name} gửi {title}: {doc.subject}.",
                            attachments=tuple(attachments))
+
+
+def notice_message(session: Session, assignment, kind: str, working_days_left: int, label: str,  # noqa: ANN001
+                   message_id: str) -> Message:
+    """A reminder to the lead agency, or an escalation to the Office's leadership and the signer."""
+    from models.legal_text import date_words
+
+    decision = session.get(Document, assignment.decision_id)
+    issuer, lead = session.get(Agency, decision.issuer_id), session.get(Agency, assignment.lead_id)
+    given = f"Theo {_title(decision)} của {issuer.name}, {lead.name} được giao chủ trì {assignment.task.rstrip('.')}."
+    deadline = date_words(assignment.due)
+    if kind == "reminder":
+        subject = f"Nhắc hạn báo cáo theo {_title(decision)}"
+        state = f"Hạn báo cáo: {deadline}; còn {working_days_left:02d} ngày làm việc."
+    else:
+        subject = f"Quá hạn báo cáo theo {_title(decision)}"
+        state = (f"Hạn báo cáo là {deadline}; đã quá hạn {-working_days_left:02d} ngày làm việc, "
+                 f"{lead.name} chưa gửi báo cáo.")
+    body = f"Kính gửi: {label}.\n\n{given}\n{state}\n\nMã thư: {message_id}\n"
+    return Message(subject, body, (), message_id)

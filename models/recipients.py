@@ -149,6 +149,7 @@ class ResolvedLine:
     repeated: tuple[Recipient, ...] = ()
     archive: bool = False
     problem: str | None = None
+    vague: tuple[str, ...] = ()  # lines it refers to ('Như Điều 3') that name nobody concrete: for the clerk
 
 
 def resolve_distribution(session: Session, document) -> list[ResolvedLine]:  # noqa: ANN001 - models.document.Document
@@ -178,7 +179,10 @@ def resolve_distribution(session: Session, document) -> list[ResolvedLine]:  # n
             continue
         fresh = tuple(r for r in found if r not in seen)
         seen.update(found)
-        out.append(ResolvedLine(i, line.text, recipients=fresh, repeated=tuple(r for r in found if r not in fresh)))
+        referred = [x for t in line.targets if t.type in ("article", "above")
+                    for x in (articles.get(int(t.code), []) if t.type == "article" else kinh_gui)]
+        out.append(ResolvedLine(i, line.text, recipients=fresh, repeated=tuple(r for r in found if r not in fresh),
+                                vague=tuple(x.text for x in referred if not x.targets)))
     return out
 
 

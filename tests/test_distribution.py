@@ -133,6 +133,7 @@ def test_the_plan_resolves_every_line_of_the_seed_once(chain_engine: Engine) -> 
     assert codes[1:4] == [["ct-ubnd", "pct-vhxh"], ["cvp", "pcvp-vhxh"],
                           ["vp-ubnd/P.VHXH", "vp-ubnd/TT.PVHCC", "vp-ubnd/TT.THCB"]]
     assert lines[4].line.archive and not lines[4].recipients
+    assert lines[0].line.vague == ("các cơ quan, đơn vị có liên quan",)  # a line of Điều 3 naming nobody concrete
     flat = [c for cs in codes for c in cs]
     assert len(flat) == len(set(flat)) == SEED_RECIPIENTS  # the group repeats the Office and Sở TTTT: sent once
     assert all(p.channels and not p.problems for pl in lines for p in pl.recipients)
@@ -185,7 +186,7 @@ def test_the_seed_decision_reaches_every_recipient_with_its_files(
         prefect_harness, chain_engine: Engine, tmp_path: Path, outbox: Outbox) -> None:  # noqa: ANN001
     result = run(chain_engine, tmp_path, outbox.url)
     assert result["status"] == "completed"
-    assert result["deliveries"] == {"sent": SEED_RECIPIENTS, "archived": 1}
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS, "archived": 1, "unresolved": 1}
     messages = outbox.messages
     assert len(messages) == SEED_RECIPIENTS
     to = Counter(m["To"] for m in messages)
@@ -225,7 +226,7 @@ def test_a_refusing_server_4xx_is_retried_and_5xx_is_final(
     with Outbox(handler=handler) as box:
         result = run(chain_engine, tmp_path, box.url)
     assert result["status"] == "partly_failed"
-    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 1, "failed": 1, "archived": 1}
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 1, "failed": 1, "archived": 1, "unresolved": 1}
     by_code = {r.recipient_code: r for r in rows(chain_engine)}
     assert by_code["snv"].state is DeliveryState.SENT and by_code["snv"].attempts == 2
     assert by_code["cvp"].state is DeliveryState.SENT and by_code["cvp"].attempts == 2
@@ -240,7 +241,7 @@ def test_a_server_that_is_down_fails_each_after_its_retries_then_redelivery_send
         prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
     port = free_port()  # nobody listens there
     result = run(chain_engine, tmp_path, f"mailto://127.0.0.1:{port}?from=vanthu@vinhlong.example", retries=1)
-    assert result["deliveries"] == {"failed": SEED_RECIPIENTS, "archived": 1}
+    assert result["deliveries"] == {"failed": SEED_RECIPIENTS, "archived": 1, "unresolved": 1}
     assert all(r.error_rule == "smtp.unreachable" and r.attempts == 2 for r in rows(chain_engine) if r.channel_url)
     handler = OutboxHandler(None)
     with session_scope(chain_engine) as session:
@@ -266,7 +267,7 @@ def test_bad_channels_are_in_the_ledger_and_the_others_are_delivered(
             c.url = "json://"
             session.add(c)
     result = run(chain_engine, tmp_path, outbox.url)
-    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 3, "failed": 3, "archived": 1}
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 3, "failed": 3, "archived": 1, "unresolved": 1}
     by_code = {r.recipient_code: r for r in rows(chain_engine)}
     assert by_code["snv"].error_rule == "channel.none"
     assert by_code["stp"].error_rule == "channel.secret-missing" and "VANBAN_TEST_ABSENT_SECRET" in by_code["stp"].error
@@ -277,7 +278,7 @@ def test_bad_channels_are_in_the_ledger_and_the_others_are_delivered(
 def test_attachments_over_the_limit_are_not_sent(prefect_harness, chain_engine: Engine, tmp_path: Path,
                                                  outbox: Outbox) -> None:  # noqa: ANN001
     result = run(chain_engine, tmp_path, outbox.url, max_attachment_bytes=1000)
-    assert result["deliveries"] == {"failed": SEED_RECIPIENTS, "archived": 1}
+    assert result["deliveries"] == {"failed": SEED_RECIPIENTS, "archived": 1, "unresolved": 1}
     assert {r.error_rule for r in rows(chain_engine) if r.channel_url} == {"attachment.too-large"}
     assert outbox.messages == []
 
@@ -465,7 +466,7 @@ def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: 
         dry = vanban("distribute", "374/QĐ-UBND", "--dry-run", env=env)
         assert dry.returncode == 0, dry.stderr
         assert "Distribution plan of Quyết định 374/QĐ-UBND" in dry.stdout and "ubnd-h-binh-tan" in dry.stdout
-        assert "34 recipients, 0 with a channel problem, 0 unresolved lines" in dry.stdout
+        assert "34 recipients, 0 with a channel problem, 1 unresolved lines" in dry.stdout
         assert handler.messages == []
         bad = vanban("directory", "add-channel", "sttt", "json://u:pw@127.0.0.1:9/x", env=env)
         assert bad.returncode == 1 and "url: the URL carries a credential in clear" in bad.stderr
@@ -474,11 +475,12 @@ def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: 
         assert draft.returncode == 1 and "no issued document 374/QĐ-UBND/2023" in draft.stderr
         sent = vanban("distribute", "374/QĐ-UBND", "--as", "vt-ubnd", env=env_plain)
         assert sent.returncode == 0, sent.stderr
-        assert "distribution of Quyết định 374/QĐ-UBND: completed — 1 archived, 34 sent" in sent.stdout
+        assert "distribution of Quyết định 374/QĐ-UBND: completed — 1 archived, 34 sent, 1 unresolved" in sent.stdout
         assert len(handler.messages) == SEED_RECIPIENTS
         listing = vanban("deliveries", "374/QĐ-UBND", "--json", env=env)
         ledger_rows = json.loads(listing.stdout)
         assert [r["state"] for r in ledger_rows].count("sent") == SEED_RECIPIENTS
+        assert [r["recipient"] for r in ledger_rows if r["state"] == "unresolved"] == ["các cơ quan, đơn vị có liên quan"]
         ack = vanban("ack", "374/QĐ-UBND", "--by", "sttt", env=env)
         assert ack.returncode == 0 and "acknowledged by sttt" in ack.stdout
         # As if sent on the day of issue, Monday 04/3/2024, and read on Thursday 07/3/2024: three working days on.
@@ -511,7 +513,7 @@ def test_a_secret_can_live_in_a_prefect_secret_block(prefect_harness, chain_engi
     set_channel(chain_engine, "stp", f"json://vanban:{{secret:vanban-test-hook}}@127.0.0.1:{receiver.port}/inbox")
     set_channel(chain_engine, "stc", f"json://vanban:{{secret:vanban-test-absent}}@127.0.0.1:{receiver.port}/inbox")
     result = run(chain_engine, tmp_path, outbox.url)
-    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 1, "failed": 1, "archived": 1}
+    assert result["deliveries"] == {"sent": SEED_RECIPIENTS - 1, "failed": 1, "archived": 1, "unresolved": 1}
     assert [r["headers"]["Authorization"] for r in receiver.requests] == [
         "Basic " + base64.b64encode(b"vanban:block-held-token").decode()]
     stc = next(r for r in rows(chain_engine) if r.recipient_code == "stc")

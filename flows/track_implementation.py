@@ -1,0 +1,116 @@
+"""`track-implementation`: once a day (deployments/tracking.py), remind lead agencies of reports coming due
+and escalate those overdue, through the recipients' channels; a table artifact shows every assignment."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
+from flows.steps import locations
+from models.assignments import (
+    Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, notice_recipients, notices_due,
+    overview, sent_notices, settle_notice,
+)
+from models.channels import channels_of, redact
+from models.config import get_settings, today
+from models.db import get_engine, session_scope
+from models.messages import notice_message
+from models.transport import Sender
+from prefect import flow, task
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+DEFAULT_REMINDERS = (5, 1)
+
+
+class Tracking(BaseModel):
+    """One day of tracking the assignments decisions have made."""
+
+    on: date | None = Field(default=None, description="The day to track; default today (Vietnam time)")
+    reminder_days: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS),
+                                     description="Remind the lead agency this many working days before the deadline")
+    actor: str = Field(default="system", description="Recorded in the audit log as who sent the notices")
+    relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
+    database: str | None = None
+
+
+@task(name="plan-notices")
+def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tuple[int, str, date, int]]:
+    """(assignment, kind, day, working days left) of every notice due on ``on`` and not sent yet."""
+    out = []
+    with session_scope(get_engine(database)) as session:
+        for a in session.exec(select(Assignment).where(Assignment.state == AssignmentState.OPEN,
+                                                       Assignment.due.is_not(None)).order_by(Assignment.id)):
+            for n in notices_due(a.due, on, reminder_days, sent_notices(session, a)):
+                out.append((a.id, n.kind.value, n.day, n.working_days_left))
+    return out
+
+
+@task(name="send-notice")
+def send_notice(database: str, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
+                actor: str) -> dict[str, Any] | None:
+    """Record the notice, then send it to each recipient's channels and record the outcomes; a notice
+    already recorded (another run today) is not sent again."""
+    engine = get_engine(database)
+    try:
+        with session_scope(engine) as session:
+            assignment = session.get(Assignment, assignment_id)
+            row = claim_notice(session, assignment, Notice(NoticeKind(kind), day, left))
+            if row is None:
+                return None
+            notice_id = row.id
+    except IntegrityError:  # a run at the same moment recorded it first: it sends it
+        return None
+    with session_scope(engine) as session:
+        assignment = session.get(Assignment, assignment_id)
+        messages = []
+        for owner_kind, owner_id, label, code in notice_recipients(session, assignment, NoticeKind(kind)):
+            mid = f"<notice-{notice_id}.{code.replace('/', '-')}@{get_settings().mail_domain}>"
+            message = notice_message(session, assignment, kind, left, label, mid)
+            urls = [c.url for c in channels_of(session, owner_kind, owner_id)]
+            messages.append((code, urls, message))
+    sender = Sender(relay or get_settings().smtp_url, get_settings().max_attachment_bytes)
+    outcomes = []
+    try:
+        for code, urls, message in messages:
+            if not urls:
+                outcomes.append({"code": code, "channel": "", "ok": False, "error": "channel.none"})
+            for url in urls:
+                result = sender.send(url, message)
+                outcomes.append({"code": code, "channel": redact(url), "ok": result.ok, "message_id": message.message_id,
+                                 "error": None if result.ok else f"{result.rule}: {result.error}"})
+    finally:
+        sender.close()
+    with session_scope(engine) as session:
+        row = session.get(AssignmentNotice, notice_id)
+        settle_notice(session, row, outcomes, actor=actor)
+        return {"assignment": assignment_id, "kind": kind, "day": day.isoformat(), "state": row.state,
+                "to": sorted({o["code"] for o in outcomes})}
+
+
+@task(name="assignments-overview")
+def assignments_overview(database: str, on: date) -> list[dict[str, Any]]:
+    """Every assignment as the Office reads it, as a table artifact too."""
+    from prefect.artifacts import create_table_artifact
+
+    with session_scope(get_engine(database)) as session:
+        rows = overview(session, on)
+    create_table_artifact(key="assignments", description=f"Assignments on {on:%d/%m/%Y}",
+                          table=[{k: ", ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows])
+    return rows
+
+
+@flow(name="track-implementation")
+def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
+    request = request or Tracking()
+    database, _ = locations(request.database, None)
+    on = request.on or today()
+    sent = []
+    for assignment_id, kind, day, left in plan_notices(database, on, request.reminder_days):
+        outcome = send_notice(database, request.relay, assignment_id, kind, day, left, request.actor)
+        if outcome is not None:
+            sent.append(outcome)
+    return {"on": on.isoformat(), "notices": sent, "assignments": assignments_overview(database, on)}
