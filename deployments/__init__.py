@@ -1,1 +1,1 @@
-"""How vanban's flows are served and deployed (filled in by the workflow issue)."""
+"""How vanban's flows are deployed: `tracking.py`, the daily schedule of track-implementation."""

@@ -550,13 +550,17 @@ FLOWS = {
     "submit-proposal": ("flows.submit_proposal", "submit_proposal", "Proposal"),
     "decide": ("flows.decide", "decide", "DecisionDraft"),
     "document-lifecycle": ("flows.lifecycle", "document_lifecycle", "Lifecycle"),
+    "distribute": ("flows.distribute", "distribute", "Distribution"),
+    "track-implementation": ("flows.track_implementation", "track_implementation", "Tracking"),
+    "report-implementation": ("flows.report_implementation", "report_implementation", "ImplementationReport"),
 }
 
 
 @app.command("run")
 @user_errors
 def run(
-    flow_name: Annotated[str, typer.Argument(metavar="FLOW", help="draft-plan, submit-proposal, decide or document-lifecycle")],
+    flow_name: Annotated[str, typer.Argument(metavar="FLOW", help="draft-plan, submit-proposal, decide, document-lifecycle, "
+                                                                  "distribute, track-implementation or report-implementation")],
     spec: Annotated[Path, typer.Argument(help="YAML with the flow's parameters (the form the Prefect UI shows)")],
 ) -> None:
     """Run one of the flows from a spec file, as a clerk; it waits at human steps for answers from another terminal."""
@@ -597,12 +601,13 @@ def run(
         raise typer.Exit(1)
 
 
-def print_assignments(engine: Engine, *, title: str, overdue: bool = False) -> list[dict[str, Any]]:
-    """The assignments across decisions as a table: due, reminded, overdue, reported."""
+def print_assignments(engine: Engine, *, title: str, overdue: bool = False, on: Any = None) -> list[dict[str, Any]]:
+    """The assignments across decisions as a table, as they stand ``on`` (default today): due, reminded,
+    overdue, reported."""
     from models.assignments import overview
 
     with session_scope(engine) as session:
-        rows = overview(session, today(), overdue_only=overdue)
+        rows = overview(session, on or today(), overdue_only=overdue)
     table = Table("#", "decision", "lead", "task", "due", "state", "reminded", "escalated", "report", title=title)
     for r in rows:
         report = f"{r['report']} of {r['reported_on']}" if r["report"] else ""
@@ -622,7 +627,16 @@ def _check_documents(flow_name: str, request: Any) -> None:
              "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
              "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
                                               ("decision.decision", fill_references(r.decision.decision, {"plan": 1, "submission": 1}))]}
-    for where, spec in specs[flow_name](request):
+    if flow_name == "report-implementation" and request.document is None:  # checked against its assignment and plan
+        from models.reporting import compose_report
+
+        with session_scope(get_engine()) as session:
+            try:
+                compose_report(session, request.report)
+            except RuleViolation as exc:
+                raise RuleViolation(f"report.{exc.field}", exc.rule, exc.message) from None
+            session.rollback()
+    for where, spec in specs.get(flow_name, lambda _r: [])(request):
         try:
             parse_create(spec)
         except RuleViolation as exc:
@@ -738,7 +752,7 @@ def demo(
                   f"database: {database}")
 
 
-from flows import cli_distribution  # noqa: E402,F401  (registers the distribution commands on app)
+from flows import cli_distribution, cli_reporting  # noqa: E402,F401  (register their commands on app)
 
 if __name__ == "__main__":  # python -m flows.cli: run the app of the imported module, where every command is registered
     from flows.cli import app as registered

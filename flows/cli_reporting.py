@@ -1,0 +1,67 @@
+"""`vanban` commands of implementation reporting: the assignments decisions make, a day of tracking them, and
+the scheduled deployment that tracks them daily."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from flows.cli import app, console, print_assignments, ready_engine, user_errors
+from models.assignments import overview
+from models.config import today
+from models.db import session_scope
+from models.legal_text import parse_date
+
+
+@app.command("assignments")
+@user_errors
+def assignments_cmd(
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only the assignments past their deadline")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="As JSON for other programs")] = False,
+) -> None:
+    """The assignments decisions have made, across decisions: due, reminded, overdue, reported (on time or late)."""
+    engine = ready_engine()
+    if as_json:
+        with session_scope(engine) as session:
+            print(json.dumps(overview(session, today(), overdue_only=overdue), ensure_ascii=False, indent=2))
+        return
+    rows = print_assignments(engine, title=f"Assignments on {today():%d/%m/%Y}", overdue=overdue)
+    console.print(f"{len(rows)} assignment(s)")
+
+
+@app.command("track")
+@user_errors
+def track_cmd(
+    on: Annotated[str | None, typer.Option(help="The day to track, e.g. 09/12/2024; default today")] = None,
+    actor: Annotated[str, typer.Option("--as", help="Official code recorded as who sends the notices")] = "system",
+) -> None:
+    """Run track-implementation once: reminders and escalations due that day (none twice), then the overview."""
+    from flows.runtime import prefect_settings
+    from flows.track_implementation import Tracking, track_implementation
+
+    engine = ready_engine()
+    day: date = parse_date(on, "on") if on else today()
+    with console.status(f"tracking assignments on {day:%d/%m/%Y}"), prefect_settings():
+        state = track_implementation(Tracking(on=day, actor=actor), return_state=True)
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, BaseException):
+        raise result
+    for n in result["notices"]:
+        console.print(f"{n['kind']} for assignment #{n['assignment']} ({n['day']}) to {', '.join(n['to'])}: {n['state']}")
+    if not result["notices"]:
+        console.print(f"nothing to send on {day:%d/%m/%Y}")
+    print_assignments(engine, title=f"Assignments on {day:%d/%m/%Y}", on=day)
+
+
+@app.command("serve")
+@user_errors
+def serve_cmd() -> None:
+    """Serve the scheduled deployment track-implementation/daily (07:00, Asia/Ho_Chi_Minh) until interrupted."""
+    from deployments.tracking import CRON, TIMEZONE, serve
+
+    ready_engine()
+    console.print(f"serving track-implementation/daily: '{CRON}' ({TIMEZONE}); Ctrl+C to stop")
+    serve()

@@ -1,0 +1,258 @@
+"""Implementation reporting: the decision's assignment, reminders and escalation on a simulated clock (working
+days, Tết 2025, a weekend), the report that closes it, the Office returning it, and the Báo cáo itself."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import func, select
+
+from flows.outbox import Outbox
+from models.approvals import Decision, answer, open_acceptance
+from models.assignments import Assignment, AssignmentNotice, AssignmentState, NoticeKind, notices_due, overview
+from models.audit import AuditEntry
+from models.db import session_scope
+from models.directory import Agency
+from models.document import Document, DocumentStatus, GeneratedFile
+from models.drafting import draft_document
+from models.errors import RuleViolation
+from models.files import path_of
+from models.issuing import issue_document
+from models.register import RegisterEntry
+from models.reporting import compose_report
+from models.sample_data import SEED_CHAIN_FILE, read_yaml
+from models.signing import sign_document
+from tests.test_drafting import seed_spec
+
+DEADLINE = date(2024, 12, 15)  # the demo's deadline: a Sunday
+
+
+def sample_report() -> dict[str, Any]:
+    raw = copy.deepcopy(read_yaml(SEED_CHAIN_FILE)["report"])
+    return {k: v for k, v in raw.items() if k not in ("drafted_by", "issued_by", "issued_on")}
+
+
+def the_assignment(engine: Engine) -> Assignment:
+    with session_scope(engine) as session:
+        return session.exec(select(Assignment)).one()
+
+
+# --- the assignment --------------------------------------------------------------------------------
+
+def test_issuing_the_seed_decision_opens_its_assignment(chain_engine: Engine) -> None:
+    a = the_assignment(chain_engine)
+    with session_scope(chain_engine) as session:
+        decision = session.get(Document, a.decision_id)
+        lead, owed = (session.get(Agency, i) for i in (a.lead_id, a.report_to_id))
+        opened = [json.loads(e.details) for e in session.exec(select(AuditEntry)) if e.action == "assignment_opened"]
+    assert decision.symbol == "QĐ-UBND" and decision.number == 374
+    assert (lead.code, owed.code, a.due, a.state) == ("sttt", "ubnd-tinh", DEADLINE, AssignmentState.OPEN)
+    assert a.task == "triển khai thực hiện Kế hoạch và báo cáo kết quả thực hiện"
+    assert opened == [{"assignment": a.id, "lead": "sttt", "task": a.task, "due": "2024-12-15"}]
+
+
+@pytest.mark.parametrize("due, rule", [("01/3/2024", "assignment.due-before-issue"), ("15/01/2026", "calendar.year-unknown")])
+def test_a_bad_deadline_stops_the_issue_and_writes_nothing(chain_engine: Engine, tmp_path: Path, due: str, rule: str) -> None:
+    spec = seed_spec("decision")
+    spec["body"]["assignments"][0]["due"] = due
+    with session_scope(chain_engine) as session:
+        doc = draft_document(session, spec, actor="cv-vhxh")
+        sign_document(session, doc)
+        doc_id = doc.id
+    with session_scope(chain_engine) as session:
+        before = session.exec(select(func.count()).select_from(RegisterEntry)).one()
+    with pytest.raises(RuleViolation) as exc:
+        with session_scope(chain_engine) as session:
+            issue_document(session, session.get(Document, doc_id), date(2024, 3, 4), tmp_path / "files", actor="vt-ubnd")
+    assert exc.value.field == "assignments[0].due" and exc.value.rule == rule
+    with session_scope(chain_engine) as session:
+        assert session.get(Document, doc_id).status is DocumentStatus.SIGNED
+        assert session.exec(select(func.count()).select_from(RegisterEntry)).one() == before
+        assert session.exec(select(Assignment).where(Assignment.decision_id == doc_id)).first() is None
+
+
+# --- when notices are due (pure) ---------------------------------------------------------------------
+
+def test_reminders_before_a_weekend_deadline() -> None:
+    assert notices_due(DEADLINE, date(2024, 12, 6), [5, 1], set()) == []
+    first = notices_due(DEADLINE, date(2024, 12, 9), [5, 1], set())  # Monday: five working days before Sunday 15
+    assert [(n.kind, n.day, n.working_days_left) for n in first] == [(NoticeKind.REMINDER, date(2024, 12, 9), 5)]
+    assert notices_due(DEADLINE, date(2024, 12, 10), [5, 1], {(NoticeKind.REMINDER, date(2024, 12, 9))}) == []
+    last = notices_due(DEADLINE, date(2024, 12, 13), [5, 1], {(NoticeKind.REMINDER, date(2024, 12, 9))})
+    assert [(n.day, n.working_days_left) for n in last] == [(date(2024, 12, 13), 1)]
+    # the tracking did not run on the 9th: the reminder due then goes out once, late, on the 11th
+    assert [n.day for n in notices_due(DEADLINE, date(2024, 12, 11), [5, 1], set())] == [date(2024, 12, 9)]
+    assert notices_due(DEADLINE, date(2024, 12, 15), [5, 1], {(NoticeKind.REMINDER, date(2024, 12, 9)),
+                                                             (NoticeKind.REMINDER, date(2024, 12, 13))}) == []
+
+
+def test_reminders_across_tet_2025() -> None:
+    due = date(2025, 2, 5)  # Wednesday after Tết Ất Tỵ (off 27/01–31/01, plus the weekends)
+    five = notices_due(due, date(2025, 1, 22), [5, 1], set())
+    assert [(n.day, n.working_days_left) for n in five] == [(date(2025, 1, 22), 5)]
+    one = notices_due(due, date(2025, 2, 4), [5, 1], {(NoticeKind.REMINDER, date(2025, 1, 22))})
+    assert [n.day for n in one] == [date(2025, 2, 4)]
+    # during Tết nothing new is due: the 5-day reminder was sent, the 1-day one is not yet
+    assert notices_due(due, date(2025, 1, 29), [5, 1], {(NoticeKind.REMINDER, date(2025, 1, 22))}) == []
+
+
+def test_escalation_once_the_deadline_has_passed() -> None:
+    sent = {(NoticeKind.REMINDER, date(2024, 12, 9)), (NoticeKind.REMINDER, date(2024, 12, 13))}
+    late = notices_due(DEADLINE, date(2024, 12, 18), [5, 1], sent)
+    assert [(n.kind, n.day, n.working_days_left) for n in late] == [(NoticeKind.ESCALATION, date(2024, 12, 16), -3)]
+    assert notices_due(DEADLINE, date(2024, 12, 19), [5, 1], sent | {(NoticeKind.ESCALATION, date(2024, 12, 16))}) == []
+
+
+# --- the flows on a simulated clock -------------------------------------------------------------------
+
+def track(engine: Engine, box: Outbox, on: date) -> dict[str, Any]:
+    from flows.track_implementation import Tracking, track_implementation
+
+    return track_implementation(Tracking(on=on, relay=box.url, database=str(engine.url)))
+
+
+def report(engine: Engine, tmp_path: Path, box: Outbox, issued_on: date, approvers: list[str]) -> dict[str, Any]:
+    from flows.report_implementation import ImplementationReport, report_implementation
+
+    return report_implementation(ImplementationReport(
+        report={**sample_report(), "assignment": the_assignment(engine).id}, drafted_by="cv-sttt", issued_by="vt-sttt",
+        issued_on=issued_on, auto_approvers=approvers, relay=box.url, database=str(engine.url),
+        files=str(tmp_path / "db" / "files")))
+
+
+def test_reminders_escalation_and_a_late_report(prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
+    with Outbox() as box:
+        first = track(chain_engine, box, date(2024, 12, 9))
+        again = track(chain_engine, box, date(2024, 12, 9))  # a second run the same day sends nothing
+        assert [n["kind"] for n in first["notices"]] == ["reminder"] and again["notices"] == []
+        assert [m["To"] for m in box.messages] == ["sttt@vinhlong.example"]
+        reminder = box.messages[0]
+        assert reminder["Subject"] == "Nhắc hạn báo cáo theo Quyết định số 374/QĐ-UBND ngày 04/3/2024"
+        text = reminder.get_body(preferencelist=("plain",)).get_content()
+        assert text.startswith("Kính gửi: Giám đốc Sở Thông tin và Truyền thông.\n")
+        assert "Hạn báo cáo: ngày 15 tháng 12 năm 2024; còn 05 ngày làm việc." in text
+        track(chain_engine, box, date(2024, 12, 13))
+        escalated = track(chain_engine, box, date(2024, 12, 18))
+        track(chain_engine, box, date(2024, 12, 19))
+        assert [n["kind"] for n in escalated["notices"]] == ["escalation"]
+        to = [m["To"] for m in box.messages]
+        assert to[:2] == ["sttt@vinhlong.example", "sttt@vinhlong.example"]
+        assert sorted(to[2:]) == ["cvp@vinhlong.example", "pct-vhxh@vinhlong.example", "pcvp-vhxh@vinhlong.example"]
+        assert "đã quá hạn 03 ngày làm việc" in box.messages[-1].get_body(preferencelist=("plain",)).get_content()
+        assert escalated["assignments"][0]["state"] == "overdue, escalated"
+
+        outcome = report(chain_engine, tmp_path, box, date(2024, 12, 20), ["gd-sttt", "pcvp-vhxh"])
+    assert outcome["status"] == "report issued, accepted" and outcome["on_time"] is False
+    a = the_assignment(chain_engine)
+    assert a.state is AssignmentState.REPORTED and a.on_time is False and a.reported_on == date(2024, 12, 20)
+    with session_scope(chain_engine) as session:
+        rows = overview(session, date(2024, 12, 20))
+        bc = session.get(Document, a.report_id)
+        notices = session.exec(select(AssignmentNotice)).all()
+        actions = [e.action for e in session.exec(select(AuditEntry)) if e.document_id == a.decision_id]
+    assert rows[0]["state"] == "reported late" and rows[0]["report"] == "12/BC-STTTT"
+    assert [(n.kind.value, n.state) for n in notices] == [("reminder", "sent"), ("reminder", "sent"), ("escalation", "sent")]
+    assert actions.count("reminded") == 2 and actions.count("escalated") == 1 and actions[-1] == "reported"
+    assert (bc.number, bc.symbol, bc.distribution) == (12, "BC-STTTT", "completed")
+
+
+def test_the_bao_cao_is_a_decree_30_report_sent_upward(prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
+    from doc_templates.nd30_rules import check
+    from tests.docx_reading import lines, open_docx
+
+    with Outbox() as box:
+        outcome = report(chain_engine, tmp_path, box, date(2024, 12, 12), ["gd-sttt", "pcvp-vhxh"])
+        sent_to = sorted(m["To"] for m in box.messages)
+    assert outcome["on_time"] is True
+    assert sent_to == ["gd-sttt@vinhlong.example", "pgd-sttt@vinhlong.example", "ubnd-tinh@vinhlong.example"]
+    with session_scope(chain_engine) as session:
+        stored = session.exec(select(GeneratedFile).where(GeneratedFile.filename == "12-BC-STTTT.docx")).one()
+    data = path_of(tmp_path / "db" / "files", stored.sha256).read_bytes()
+    assert check(data).findings == []
+    text = lines(open_docx(data))
+    assert text[:2] == ["UBND TỈNH VĨNH LONG", "SỞ THÔNG TIN VÀ\nTRUYỀN THÔNG"] or text[0] == "UBND TỈNH VĨNH LONG", text[:4]
+    title = text.index("BÁO CÁO")
+    assert text[title + 1] == "Kết quả thực hiện Kế hoạch số 11/KH-STTTT ngày 20/02/2024"
+    assert "Số: 12/BC-STTTT" in text and "Vĩnh Long, ngày 12 tháng 12 năm 2024" in text
+    assert "Kính gửi: Ủy ban nhân dân tỉnh Vĩnh Long." in text
+    for heading in ("I. KẾT QUẢ THỰC HIỆN", "II. KHÓ KHĂN, VƯỚNG MẮC", "III. ĐỀ XUẤT, KIẾN NGHỊ"):
+        assert heading in text
+    assert "3. Chuyển đổi các đài truyền thanh cấp xã sang đài truyền thanh ứng dụng công nghệ thông tin - viễn thông" in text
+    assert "a) Tiến độ: đang thực hiện." in text and "c) Ghi chú: các đài còn lại tiếp tục chuyển đổi trong năm 2025." in text
+    assert [t for t in text if t.endswith("./.")] == ["Sở Thông tin và Truyền thông kính báo cáo Ủy ban nhân dân tỉnh "
+                                                      "Vĩnh Long xem xét, chỉ đạo./."]
+
+
+def test_the_office_returns_a_report_and_the_assignment_reopens(chain_engine: Engine, tmp_path: Path) -> None:
+    with session_scope(chain_engine) as session:
+        draft, assignment = compose_report(session, {**sample_report(), "assignment": the_assignment(chain_engine).id})
+        bc = draft_document(session, draft, actor="cv-sttt")
+        sign_document(session, bc)
+        issue_document(session, bc, date(2024, 12, 12), tmp_path / "files", actor="vt-sttt")
+        from models.assignments import close_with_report
+
+        close_with_report(session, session.get(Assignment, assignment.id), bc)
+        step = open_acceptance(session, bc, name="Tiếp nhận báo cáo", approvers=("leaders:vp-ubnd",), actor="vt-sttt")
+        step_id, bc_id = step.id, bc.id
+    with pytest.raises(RuleViolation) as exc:
+        answer(chain_engine, step_id, actor="pcvp-vhxh", decision=Decision.REJECT, text="không")
+    assert exc.value.rule == "approval.accept-no-reject"
+    answer(chain_engine, step_id, actor="pcvp-vhxh", decision=Decision.RETURN, text="Bổ sung số liệu nhiệm vụ 3")
+    a = the_assignment(chain_engine)
+    assert a.state is AssignmentState.OPEN and a.report_id is None
+    with session_scope(chain_engine) as session:
+        reopened = [json.loads(e.details) for e in session.exec(select(AuditEntry)) if e.action == "assignment_reopened"]
+        compose_report(session, {**sample_report(), "assignment": a.id})  # a new report may now be drafted
+    assert reopened == [{"assignment": a.id, "report": bc_id, "reason": "Bổ sung số liệu nhiệm vụ 3"}]
+
+
+# --- bad input -----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("change, field, rule", [
+    ({"assignment": 99}, "assignment", "assignment.unknown"),
+    ({"decision": 3, "lead": "snv"}, "assignment", "assignment.unknown"),
+    ({"results": [{"task": 5, "status": "done"}]}, "results[0].task", "report.unknown-task"),
+    ({"results": [{"task": 1, "status": "done"}]}, "results", "report.task-missing"),
+])
+def test_a_report_spec_that_does_not_fit_is_refused(chain_engine: Engine, change: dict, field: str, rule: str) -> None:
+    spec = {**sample_report(), "assignment": the_assignment(chain_engine).id, **change}
+    if "decision" in change:
+        spec.pop("assignment")
+    with session_scope(chain_engine) as session:
+        with pytest.raises(RuleViolation) as exc:
+            compose_report(session, spec)
+    assert (exc.value.field, exc.value.rule) == (field, rule)
+    if rule == "report.unknown-task":
+        assert "Kế hoạch số 11/KH-STTTT ngày 20/02/2024 has no task 5 (its tasks: 1, 2, 3, 4)" in exc.value.message
+
+
+def test_a_report_on_a_closed_assignment_is_refused(chain_engine: Engine, tmp_path: Path) -> None:
+    from models.assignments import close_with_report
+
+    with session_scope(chain_engine) as session:
+        a = session.exec(select(Assignment)).one()
+        close_with_report(session, a, session.exec(select(Document).where(Document.symbol == "TTr-STTTT")).one())
+    with session_scope(chain_engine) as session:
+        with pytest.raises(RuleViolation) as exc:
+            compose_report(session, {**sample_report(), "assignment": a.id})
+    assert exc.value.rule == "assignment.closed" and "20/02/2024" in exc.value.message
+
+
+def test_the_daily_deployment_is_scheduled_in_vietnam_time(prefect_harness) -> None:  # noqa: ANN001
+    from prefect import get_client
+
+    from deployments.tracking import tracking_deployment
+
+    deployment = tracking_deployment()
+    deployment_id = deployment.apply()
+    with get_client(sync_client=True) as client:
+        stored = client.read_deployment(deployment_id)
+    assert stored.name == "daily" and stored.flow_id is not None
+    schedule = stored.schedules[0].schedule
+    assert (schedule.cron, schedule.timezone) == ("0 7 * * *", "Asia/Ho_Chi_Minh")
