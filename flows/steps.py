@@ -17,7 +17,8 @@ from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import issue_document, save_rendering
 from models.recipients import agency_by_code
-from pydantic import BaseModel, Field
+from models.schemas import date_input
+from pydantic import BaseModel, Field, field_validator
 
 from prefect import task
 from sqlmodel import select
@@ -33,6 +34,8 @@ class ChainRequest(BaseModel):
     document: int | None = Field(default=None, description="Continue this document instead of drafting one")
     database: str | None = Field(default=None, description="Database URL; default the configured one")
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
+
+    _check_date = field_validator("issued_on", mode="before")(date_input)  # '04/3/2024' as clerks write it
 
 
 

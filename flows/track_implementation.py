@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from flows.steps import locations
@@ -18,6 +18,7 @@ from models.channels import channels_of, redact
 from models.config import get_settings, today
 from models.db import get_engine, session_scope
 from models.messages import notice_message
+from models.schemas import date_input
 from models.transport import Sender
 from prefect import flow, task
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +36,8 @@ class Tracking(BaseModel):
     actor: str = Field(default="system", description="Recorded in the audit log as who sent the notices")
     relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
     database: str | None = None
+
+    _check_on = field_validator("on", mode="before")(date_input)
 
 
 @task(name="plan-notices")

@@ -141,9 +141,9 @@ def record_plan(session: Session, document: Document, *, domain: str, actor: str
                 DeliveryState.ARCHIVED if line.archive else DeliveryState.UNRESOLVED,
                 rule=None if line.archive else "recipients.unresolved", error=line.problem)
             continue
-        for j, text in enumerate(line.vague):
-            add(line, f"line:{line.position}.{j}", text, "", DeliveryState.UNRESOLVED, rule="recipients.unresolved",
-                error=f"'{text}' (under '{line.text}') names no agency, unit or official of the directory")
+        for j, vague in enumerate(line.vague):
+            add(line, f"line:{line.position}.{j}", vague, "", DeliveryState.UNRESOLVED, rule="recipients.unresolved",
+                error=f"'{vague}' (under '{line.text}') names no agency, unit or official of the directory")
         for p in planned_line.recipients:
             key = f"{p.recipient.kind}:{p.recipient.id}"
             if not p.channels:

@@ -17,7 +17,7 @@ TargetType = Literal["agency", "head", "leaders", "unit", "official", "group", "
 _TARGET = re.compile(r"^(agency|head|leaders|unit|official|group|article|above|archive)(?::(.+))?$")
 
 
-def _date_input(value: Any) -> Any:
+def date_input(value: Any) -> Any:
     """A date field: '04/3/2024' or ISO; the rule broken travels as the error type, pydantic adds the path."""
     if not isinstance(value, str):
         return value
@@ -87,7 +87,7 @@ class Citation(Strict):
     issuer: str | None = Field(default=None, description="e.g. 'Thủ tướng Chính phủ'")
     subject: str | None = Field(default=None, description="Trích yếu as cited, with its verb: 'phê duyệt Đề án …'")
 
-    _check_date = field_validator("date", mode="before")(_date_input)
+    _check_date = field_validator("date", mode="before")(date_input)
 
     @model_validator(mode="after")
     def _shape(self) -> "Citation":
@@ -129,7 +129,7 @@ class Assignment(Strict):
     task: str
     due: date | None = None
 
-    _check_due = field_validator("due", mode="before")(_date_input)
+    _check_due = field_validator("due", mode="before")(date_input)
 
 
 class Body(Strict):

@@ -36,7 +36,8 @@ def actions(session: Session, ref: str) -> list[tuple[str, str]]:
 def test_every_action_of_the_seed_chain_is_recorded(chain_engine: Engine) -> None:
     with session_scope(chain_engine) as session:
         assert actions(session, "374/QĐ-UBND") == [
-            ("drafted", "cv-vhxh"), ("signed", "pct-vhxh"), ("number_allocated", "vt-ubnd"), ("issued", "vt-ubnd")]
+            ("drafted", "cv-vhxh"), ("signed", "pct-vhxh"), ("number_allocated", "vt-ubnd"), ("issued", "vt-ubnd"),
+            ("assignment_opened", "vt-ubnd")]  # Điều 2 becomes a tracked obligation as the decision is issued
         assert actions(session, "10/TTr-STTTT") == [
             ("drafted", "cv-sttt"), ("signed", "gd-sttt"), ("number_allocated", "vt-sttt"), ("issued", "vt-sttt"),
             ("received", "vt-ubnd")]
@@ -50,7 +51,7 @@ def test_every_action_of_the_seed_chain_is_recorded(chain_engine: Engine) -> Non
         assert issued.at.endswith("Z") and issued.flow_run_id is None  # outside Prefect: no run id
     with chain_engine.connect() as conn:
         verdict = verify(conn)
-    assert verdict.intact and verdict.entries == 1 + 5 + 5 + 4
+    assert verdict.intact and verdict.entries == 1 + 5 + 5 + 5
 
 
 # --- tampering -----------------------------------------------------------------------------------
@@ -110,11 +111,11 @@ def _replace(seq: int, old: str, new: str) -> Callable[[Engine], None]:
 
 TAMPERS: list[tuple[str, Callable[[Engine], None], int, str]] = [
     ("edit an entry's details", _replace(7, '"kind"', '"type"'), 7, "altered"),
-    ("edit the actor of the last entry", _replace(15, "vt-ubnd", "ct-ubnd"), 15, "altered"),
+    ("edit the actor of the last entry", _replace(16, "vt-ubnd", "ct-ubnd"), 16, "altered"),
     ("edit the time inside the entry", _replace(4, "T", "t"), 4, "altered"),
     ("edit and recompute the hash", lambda e: (_replace(3, "signed", "rejected")(e), _rehash(e, 3)), 3, "hash recomputed"),
-    ("edit the last entry and recompute its hash", lambda e: (_replace(15, "vt-ubnd", "ct-ubnd")(e), _rehash(e, 15)),
-     15, "does not match the chain head"),
+    ("edit the last entry and recompute its hash", lambda e: (_replace(16, "vt-ubnd", "ct-ubnd")(e), _rehash(e, 16)),
+     16, "does not match the chain head"),
     ("delete an entry", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq = 5"), 5, "missing"),
     ("insert an entry", lambda e: _insert_at(e, 8), 8, "inserted"),
     ("swap two entries", lambda e: _swap(e, 10), 10, "altered"),
@@ -139,12 +140,12 @@ def test_an_entry_added_without_the_head_is_found(chain_engine: Engine) -> None:
     from models.audit import _entry_hash, canonical
 
     with chain_engine.begin() as conn:
-        last = conn.execute(text("SELECT hash FROM auditentry WHERE seq = 15")).scalar_one()
-        payload = canonical(16, "2024-03-05T00:00:00.000000Z", None, "system", "issued", None, None, "{}", None, last)
+        last = conn.execute(text("SELECT hash FROM auditentry WHERE seq = 16")).scalar_one()
+        payload = canonical(17, "2024-03-05T00:00:00.000000Z", None, "system", "issued", None, None, "{}", None, last)
         conn.execute(text("INSERT INTO auditentry (payload, hash) VALUES (:p, :h)"), {"p": payload, "h": _entry_hash(payload)})
     with chain_engine.connect() as conn:
         verdict = verify(conn)
-    assert (verdict.intact, verdict.broken_at) == (False, 16) and "without the head" in verdict.reason
+    assert (verdict.intact, verdict.broken_at) == (False, 17) and "without the head" in verdict.reason
 
 
 @pytest.mark.parametrize("column, value", [("seq", "99"), ("at", "'2024-01-01T00:00:00.000000Z'"), ("document_id", "1")])
@@ -274,7 +275,7 @@ def test_the_outgoing_registers_list_the_seed_chain(chain_engine: Engine) -> Non
     text = lines(open_docx(data))
     assert "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in text and "Năm 2024" in text and "Từ số 374 đến số 374" in text
     assert [name for name, _ in OUTGOING_COLUMNS] == text[text.index("Số, ký hiệu văn bản"):][:10]
-    assert "374/QĐ-UBND" in text and any(t.startswith("In từ vanban. Nhật ký: 15 mục") for t in text)
+    assert "374/QĐ-UBND" in text and any(t.startswith("In từ vanban. Nhật ký: 16 mục") for t in text)
 
 
 def test_a_voided_number_is_shown_with_its_reason(chain_engine: Engine) -> None:
@@ -320,17 +321,17 @@ def test_audit_commands(chain_home: Path, tmp_path: Path) -> None:
     shown = vanban(chain_home, "audit", "show", "374/QĐ-UBND")
     assert shown.returncode == 0, shown.stderr
     order = [shown.stdout.index(word) for word in ("drafted", "signed", "number_allocated", "issued")]
-    assert order == sorted(order) and "cv-vhxh (Đỗ Thị Giang)" in shown.stdout and "4 entries" in shown.stdout
+    assert order == sorted(order) and "cv-vhxh (Đỗ Thị Giang)" in shown.stdout and "5 entries" in shown.stdout
     ok = vanban(chain_home, "audit", "verify")
-    assert ok.returncode == 0 and "intact: 15 entries" in ok.stdout
+    assert ok.returncode == 0 and "intact: 16 entries" in ok.stdout
     later = vanban(chain_home, "audit", "export", "--format", "json", "--since", "01/01/2099")
     assert later.returncode == 0 and json.loads(later.stdout) == []
     earlier = vanban(chain_home, "audit", "export", "--format", "json", "--since", "01/01/2020")
-    assert len(json.loads(earlier.stdout)) == 15
+    assert len(json.loads(earlier.stdout)) == 16
     everything = json.loads(vanban(chain_home, "audit", "export", "--format", "json").stdout)
-    assert [e["seq"] for e in everything] == list(range(1, 16)) and everything[0]["action"] == "directory_loaded"
+    assert [e["seq"] for e in everything] == list(range(1, 17)) and everything[0]["action"] == "directory_loaded"
     csv_text = vanban(chain_home, "audit", "export").stdout
-    assert csv_text.splitlines()[0].startswith("seq,at,at_vietnam,actor,action") and len(csv_text.splitlines()) == 16
+    assert csv_text.splitlines()[0].startswith("seq,at,at_vietnam,actor,action") and len(csv_text.splitlines()) == 17
     runs = vanban(chain_home, "audit", "runs", "374/QĐ-UBND")
     assert runs.returncode == 0 and "no Prefect flow runs" in runs.stdout
     book = vanban(chain_home, "register", "ubnd-tinh", "--year", "2024", "--incoming", "--docx", str(tmp_path / "den.docx"))

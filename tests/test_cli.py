@@ -29,16 +29,21 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     first = vanban("demo", "--out", str(tmp_path / "a"))
     assert first.returncode == 0, first.stderr
     names = sorted(p.name for p in (tmp_path / "a").glob("*.docx"))
-    assert names == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "374-QD-UBND.docx"]
+    assert names == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "12-BC-STTTT.docx", "374-QD-UBND.docx"]
     assert "374/QĐ-UBND" in first.stdout and "04/3/2024" in first.stdout
-    assert "document-lifecycle run" in first.stdout and "decision issued" in first.stdout
-    # 20 entries for the chain; per distribution a plan entry and one per recipient (3 for the Tờ trình, 34 for the QĐ)
-    assert "pct-vhxh" in first.stdout and "audit log: 59 entries, intact" in first.stdout
-    assert "outbox: 37 messages" in first.stdout
+    assert "document-lifecycle run" in first.stdout and "report issued, accepted" in first.stdout
+    assert "12/BC-STTTT  12/12/2024  issued  12-BC-STTTT.docx" in first.stdout
+    # the chain's 20 entries, 3 distributions (a plan entry each, one per recipient: 3, 34, 3), the assignment
+    # opened, reminded and reported, the Báo cáo's drafting to its receipt (9)
+    assert "pct-vhxh" in first.stdout and "audit log: 74 entries, intact" in first.stdout
+    assert "outbox: 41 messages" in first.stdout
     assert "10/TTr-STTTT │ completed    │ 3 " in first.stdout and "374/QĐ-UBND  │ completed    │ 34 " in first.stdout
+    assert "12/BC-STTTT  │ completed    │ 3 " in first.stdout
+    assert "│ reported on time │ 09/12/2024 │" in first.stdout and "12/BC-STTTT of 12/12/2024" in first.stdout
     emails = sorted((tmp_path / "a" / "outbox").glob("*.eml"))
-    assert len(emails) == 37 and all("374-QD-UBND.docx" in e.read_text() or "10-TTr-STTTT.docx" in e.read_text()
-                                     for e in emails)
+    attached = [e for e in emails if any(f in e.read_text() for f in ("374-QD-UBND.docx", "10-TTr-STTTT.docx",
+                                                                      "12-BC-STTTT.docx"))]
+    assert len(emails) == 41 and len(attached) == 40  # all but the reminder carry their document
     assert "Traceback" not in first.stdout  # (Prefect's temporary server may log its own shutdown on stderr)
     before = {name: (tmp_path / "a" / name).read_bytes() for name in names}
     again = vanban("demo", "--out", str(tmp_path / "a"))  # same folder: starts from a fresh database again
@@ -46,7 +51,7 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == before[name]
     checked = vanban("check", *(str(tmp_path / "a" / name) for name in names))
-    assert checked.returncode == 0 and "3 files checked: 0 with errors" in checked.stdout, checked.stdout
+    assert checked.returncode == 0 and "4 files checked: 0 with errors" in checked.stdout, checked.stdout
 
 
 def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -> None:

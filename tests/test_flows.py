@@ -38,9 +38,11 @@ def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tupl
     url, files = flow_db
     with prefect_settings(), Outbox() as outbox:
         outcome = document_lifecycle(seed_lifecycle(database=url, files=files, relay=outbox.url))
-    assert outcome["status"] == "decision issued"
+    assert outcome["status"] == "report issued, accepted" and outcome["report"]["on_time"] is True
     assert [d["status"] for d in outcome["distribution"]] == ["completed", "completed"]  # the Tờ trình, the QĐ
-    assert len(outbox.messages) == 3 + 34
+    assert outcome["report"]["distribution"]["status"] == "completed"
+    assert [n["kind"] for t in outcome["tracking"] for n in t["notices"]] == ["reminder"]
+    assert len(outbox.messages) == 3 + 34 + 1 + 3  # Tờ trình, QĐ, the reminder, the Báo cáo
     engine = make_engine(url)
     with session_scope(engine) as flows_side, session_scope(chain_engine) as plain_side:
         for symbol in ("TTr-STTTT", "KH-STTTT", "QĐ-UBND"):
@@ -51,8 +53,8 @@ def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tupl
         decision = flows_side.exec(select(Document).where(Document.symbol == "QĐ-UBND")).one()
         entries = trail(flows_side, decision.id)
         assert [e.action for e in entries] == ["drafted", "submitted", "approved", "signed", "approved",
-                                               "number_allocated", "issued", "delivery_attempted",
-                                               *["delivery_succeeded"] * 34]
+                                               "number_allocated", "issued", "assignment_opened", "delivery_attempted",
+                                               *["delivery_succeeded"] * 34, "reminded", "reported"]
         assert all(e.flow_run_id and e.task_run_id for e in entries)
         assert entries[2].actor == "pcvp-vhxh" and entries[4].actor == "pct-vhxh"
     engine.dispose()
@@ -221,7 +223,7 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
     answered: list[str] = []
     deadline = time.monotonic() + 300
     try:
-        while len(answered) < 3 and time.monotonic() < deadline and demo.poll() is None:
+        while len(answered) < 5 and time.monotonic() < deadline and demo.poll() is None:
             listed = subprocess.run([sys.executable, "-m", "flows.cli", "approvals", "--json"], env=clerk,
                                     capture_output=True, text=True, timeout=120)
             steps = json.loads(listed.stdout) if listed.returncode == 0 and listed.stdout.strip() else []
@@ -236,9 +238,11 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
         if demo.poll() is None:
             demo.kill()
     assert demo.returncode == 0, stderr
-    assert answered == ["Ký ban hành:gd-sttt", "Kiểm tra nội dung, thể thức:cvp", "Ký ban hành:pct-vhxh"]
-    assert "waiting: step #1 Ký ban hành" in stdout and "decision issued" in stdout
-    assert sorted(p.name for p in out.glob("*.docx")) == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "374-QD-UBND.docx"]
+    assert answered == ["Ký ban hành:gd-sttt", "Kiểm tra nội dung, thể thức:cvp", "Ký ban hành:pct-vhxh",
+                        "Ký ban hành:gd-sttt", "Tiếp nhận báo cáo:cvp"]  # the last two: Sở TTTT's report
+    assert "waiting: step #1 Ký ban hành" in stdout and "report issued, accepted" in stdout
+    assert sorted(p.name for p in out.glob("*.docx")) == ["10-TTr-STTTT.docx", "11-KH-STTTT.docx", "12-BC-STTTT.docx",
+                                                          "374-QD-UBND.docx"]
 
 
 def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: tuple[str, str]) -> None:  # noqa: ANN001
@@ -246,7 +250,8 @@ def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: t
     from models.register import RegisterEntry
 
     url, files = flow_db
-    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files))) for _ in range(2)]
+    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, with_report=False)))
+            for _ in range(2)]
     for thread, _ in runs:
         thread.join(timeout=300)
     assert [box.get("result", box.get("error"))["status"] for _, box in runs] == ["decision issued"] * 2

@@ -256,3 +256,41 @@ def test_the_daily_deployment_is_scheduled_in_vietnam_time(prefect_harness) -> N
     assert stored.name == "daily" and stored.flow_id is not None
     schedule = stored.schedules[0].schedule
     assert (schedule.cron, schedule.timezone) == ("0 7 * * *", "Asia/Ho_Chi_Minh")
+
+
+def test_the_office_follows_assignments_from_the_command_line(_chain_template: Path, tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from tests.test_cli import vanban
+
+    shutil.copytree(_chain_template, tmp_path / "home")
+    with Outbox() as box:
+        env = {"VANBAN_HOME": str(tmp_path / "home"), "VANBAN_SMTP_URL": box.url, "PREFECT_LOGGING_LEVEL": "CRITICAL"}
+        due = json.loads(vanban("assignments", "--json", env={**env, "VANBAN_TODAY": "2024-12-02"}).stdout)
+        assert [(r["decision"], r["lead"], r["due"], r["state"]) for r in due] == [("374/QĐ-UBND", "sttt", "15/12/2024", "due")]
+        assert json.loads(vanban("assignments", "--overdue", "--json", env={**env, "VANBAN_TODAY": "2024-12-02"}).stdout) == []
+        tracked = vanban("track", "--on", "16/12/2024", env=env)
+        assert tracked.returncode == 0, tracked.stderr
+        assert "escalation for assignment #1 (2024-12-16) to cvp, pct-vhxh, pcvp-vhxh: sent" in tracked.stdout
+        assert vanban("track", "--on", "16/12/2024", env=env).stdout.startswith("nothing to send on 16/12/2024")
+        late = json.loads(vanban("assignments", "--overdue", "--json", env={**env, "VANBAN_TODAY": "2024-12-17"}).stdout)
+        assert [r["state"] for r in late] == ["overdue, escalated"] and late[0]["escalated"] == ["16/12/2024"]
+
+        spec = {"drafted_by": "cv-sttt", "issued_by": "vt-sttt", "issued_on": "18/12/2024",
+                "auto_approvers": ["gd-sttt", "pcvp-vhxh"], "report": {**sample_report(), "assignment": 1}}
+        spec["report"]["results"][2]["task"] = 7
+        (tmp_path / "bad.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        bad = vanban("run", "report-implementation", str(tmp_path / "bad.yaml"), env=env)
+        assert bad.returncode == 1 and "report.results[2].task: Kế hoạch số 11/KH-STTTT ngày 20/02/2024 has no task 7" in bad.stderr
+        assert "Traceback" not in bad.stderr
+        spec["report"]["results"][2]["task"] = 3
+        (tmp_path / "good.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        good = vanban("run", "report-implementation", str(tmp_path / "good.yaml"), env=env)
+        assert good.returncode == 0, good.stderr
+        assert '"status": "report issued, accepted"' in good.stdout and '"on_time": false' in good.stdout
+        closed = vanban("run", "report-implementation", str(tmp_path / "good.yaml"), env=env)
+        assert closed.returncode == 1 and "report.assignment: assignment #1 is closed" in closed.stderr
+    done = json.loads(vanban("assignments", "--json", env=env).stdout)
+    assert [(r["state"], r["report"], r["reported_on"]) for r in done] == [("reported late", "12/BC-STTTT", "18/12/2024")]
