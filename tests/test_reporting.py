@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -146,6 +147,11 @@ def test_reminders_escalation_and_a_late_report(prefect_harness, chain_engine: E
         assert sorted(to[2:]) == ["cvp@vinhlong.example", "pct-vhxh@vinhlong.example", "pcvp-vhxh@vinhlong.example"]
         assert "đã quá hạn 03 ngày làm việc" in box.messages[-1].get_body(preferencelist=("plain",)).get_content()
         assert escalated["assignments"][0]["state"] == "overdue, escalated"
+        from prefect import get_client
+
+        with get_client(sync_client=True) as client:
+            table = max((a for a in client.read_artifacts(limit=50) if a.key == "assignments"), key=lambda a: a.created)
+        assert json.loads(table.data)[0]["state"] == "overdue, escalated"
 
         outcome = report(chain_engine, tmp_path, box, date(2024, 12, 20), ["gd-sttt", "pcvp-vhxh"])
     assert outcome["status"] == "report issued, accepted" and outcome["on_time"] is False
@@ -294,3 +300,29 @@ def test_the_office_follows_assignments_from_the_command_line(_chain_template: P
         assert closed.returncode == 1 and "report.assignment: assignment #1 is closed" in closed.stderr
     done = json.loads(vanban("assignments", "--json", env=env).stdout)
     assert [(r["state"], r["report"], r["reported_on"]) for r in done] == [("reported late", "12/BC-STTTT", "18/12/2024")]
+
+
+def test_the_flow_waits_for_the_office_which_returns_the_report(prefect_harness, chain_engine: Engine,
+                                                                tmp_path: Path) -> None:  # noqa: ANN001
+    from prefect import get_client
+
+    from tests.test_flows import clerk_answers, in_thread, paused_at
+
+    with Outbox() as box:
+        thread, result = in_thread(lambda: report(chain_engine, tmp_path, box, date(2024, 12, 12), ["gd-sttt"]))
+        deadline = time.monotonic() + 90
+        while the_assignment(chain_engine).report_id is None and time.monotonic() < deadline:
+            time.sleep(0.3)
+        report_id = the_assignment(chain_engine).report_id
+        assert report_id is not None, result.get("error")
+        step = paused_at(chain_engine, report_id, "Tiếp nhận báo cáo")
+        assert step.approvers == ["cvp", "pcvp-vhxh"]
+        assert the_assignment(chain_engine).state is AssignmentState.REPORTED  # closed at issue, before its receipt
+        clerk_answers(chain_engine, step, "cvp", "return", "Bổ sung số liệu nhiệm vụ 3")
+        thread.join(timeout=90)
+    assert "error" not in result, result.get("error")
+    assert result["result"]["status"] == "report issued, returned for more information"
+    assert the_assignment(chain_engine).state is AssignmentState.OPEN
+    with get_client(sync_client=True) as client:
+        keys = {a.key for a in client.read_artifacts(limit=50)}
+    assert f"distribution-{report_id}" in keys
