@@ -25,16 +25,7 @@ def median_seconds(fn: Callable[[], object], *, rounds: int, batch: int = 1, war
 def fresh_database(*, chain: bool = False) -> tuple[str, Path]:
     """A new SQLite database with the sample directory (and the seed chain issued, if ``chain``): its URL and
     its files folder."""
-    from models.db import make_engine, migrate, session_scope
-    from models.sample_data import load_directory, run_seed_chain
+    from models.sample_data import sample_database
 
     folder = Path(tempfile.mkdtemp(prefix="vanban-bench-db-"))
-    url = f"sqlite:///{folder / 'vanban.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    with session_scope(engine) as session:
-        load_directory(session)
-    if chain:
-        run_seed_chain(engine, folder / "files")
-    engine.dispose()
-    return url, folder / "files"
+    return sample_database(folder, chain=chain), folder / "files"

@@ -155,3 +155,19 @@ def run_seed_chain(engine: Engine, files_dir: Path, path: Path = SEED_CHAIN_FILE
         ids[key] = doc_id
         out.append(IssuedDocument(key, doc, stored))
     return out
+
+
+def sample_database(folder: Path, *, chain: bool = False) -> str:
+    """A new SQLite database in ``folder``: the schema, the sample directory and, if ``chain``, the seed chain
+    issued (its files under ``folder/files``). Returns its URL. For tests, benchmarks and rehearsals."""
+    from models.db import make_engine, migrate
+
+    url = f"sqlite:///{folder / 'vanban.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    with session_scope(engine) as session:
+        load_directory(session)
+    if chain:
+        run_seed_chain(engine, folder / "files")
+    engine.dispose()
+    return url

@@ -15,8 +15,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.db import make_engine, migrate, session_scope
-from models.sample_data import load_directory, run_seed_chain
+from models.db import make_engine, migrate
+from models.sample_data import sample_database
 
 DATA = Path(__file__).parent / "data"
 
@@ -53,13 +53,7 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory, name: str, *, chain: bool) -> Path:
     folder = tmp_path_factory.mktemp(name)
-    engine = make_engine(f"sqlite:///{folder / 'vanban.db'}")
-    migrate(engine)
-    with session_scope(engine) as session:
-        load_directory(session)
-    if chain:
-        run_seed_chain(engine, folder / "files")
-    engine.dispose()
+    sample_database(folder, chain=chain)
     return folder
 
 
