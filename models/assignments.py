@@ -21,7 +21,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
 from models.directory import Agency, Official
-from models.document import Document, DocumentKind, enum_type, utcnow
+from models.document import Document, enum_type, utcnow
 from models.errors import RuleViolation
 from models.working_days import Calendar, add_working_days, calendar
 
@@ -242,8 +242,3 @@ def overview(session: Session, on: date, *, overdue_only: bool = False) -> list[
         })
     return rows
 
-
-def assignments_of(session: Session, decision: Document) -> list[Assignment]:
-    if decision.kind is not DocumentKind.DECISION:
-        return []
-    return list(session.exec(select(Assignment).where(Assignment.decision_id == decision.id).order_by(Assignment.position)))

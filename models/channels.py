@@ -21,7 +21,6 @@ from models.errors import RuleViolation
 
 REFERENCE = re.compile(r"\{(env|secret):([A-Za-z0-9_.-]+)\}")
 _MARKER = "VANBANSECRETREF{}X"
-RELAY_SCHEMES = ("mailto", "mailtos")
 
 
 class Channel(SQLModel, table=True):

@@ -57,10 +57,10 @@ class Sender:
             return Outcome(False, rule=exc.rule, error=exc.message)
         from apprise.plugins.email.base import NotifyEmail
 
-        if isinstance(plugin, NotifyEmail):
-            outcome = self._email(plugin, message)
-        else:
-            outcome = self._apprise(plugin, message)
+        try:
+            outcome = self._email(plugin, message) if isinstance(plugin, NotifyEmail) else self._apprise(plugin, message)
+        except Exception as exc:  # noqa: BLE001 - a plugin's own failure stays with its recipient, recorded
+            outcome = Outcome(False, transient=True, rule="channel.error", error=f"{type(exc).__name__}: {exc}")
         if outcome.error and secrets:  # an error text never carries a secret into the ledger or the logs
             error = outcome.error
             for value in secrets:
