@@ -608,11 +608,16 @@ def print_assignments(engine: Engine, *, title: str, overdue: bool = False, on: 
 
     with session_scope(engine) as session:
         rows = overview(session, on or today(), overdue_only=overdue)
-    table = Table("#", "decision", "lead", "task", "due", "state", "reminded", "escalated", "report", title=title)
+    from rich import box
+
+    wide = console.width >= 140  # the task's text, where the terminal has room for it (--json always has it)
+    table = Table("#", "decision", "lead", *(["task"] if wide else []), "due", "state", "notices", "report",
+                  title=title, box=box.SIMPLE_HEAD)
     for r in rows:
-        report = f"{r['report']} of {r['reported_on']}" if r["report"] else ""
-        add_row(table, r["id"], r["decision"], r["lead"], r["task"], r["due"] or "", r["state"],
-                ", ".join(r["reminded"]), ", ".join(r["escalated"]), report)
+        notices = [f"reminded {d}" for d in r["reminded"]] + [f"escalated {d}" for d in r["escalated"]]
+        report = f"{r['report']} ({r['reported_on']})" if r["report"] else ""
+        add_row(table, r["id"], r["decision"], r["lead"], *([r["task"]] if wide else []), r["due"] or "", r["state"],
+                "\n".join(notices), report)
     console.print(table)
     return rows
 

@@ -39,7 +39,7 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     assert "outbox: 41 messages" in first.stdout
     assert "10/TTr-STTTT │ completed    │ 3 " in first.stdout and "374/QĐ-UBND  │ completed    │ 34 " in first.stdout
     assert "12/BC-STTTT  │ completed    │ 3 " in first.stdout
-    assert "│ reported on time │ 09/12/2024 │" in first.stdout and "12/BC-STTTT of 12/12/2024" in first.stdout
+    assert "reported on time   reminded 09/12/2024   12/BC-STTTT (12/12/2024)" in first.stdout
     emails = sorted((tmp_path / "a" / "outbox").glob("*.eml"))
     attached = [e for e in emails if any(f in e.read_text() for f in ("374-QD-UBND.docx", "10-TTr-STTTT.docx",
                                                                       "12-BC-STTTT.docx"))]
