@@ -31,7 +31,7 @@ class TaskResult(Strict):
 
     task: int = Field(ge=1, description="Number of the task in the plan's section of tasks (NHIỆM VỤ …), e.g. 3")
     status: Literal["done", "in_progress", "not_started"] = Field(description="done, in_progress or not_started")
-    results: list[str] = Field(default_factory=list, description="What was achieved, with figures")
+    figures: list[str] = Field(default_factory=list, description="What was achieved, with its figures")
     notes: str | None = Field(default=None, description="Anything else about this task")
 
 
@@ -129,7 +129,7 @@ def compose_report(session: Session, spec: ReportSpec | dict[str, Any]) -> tuple
     khoan = []
     for n, result in enumerate(sorted(spec.results, key=lambda r: r.task), start=1):
         points = [f"Tiến độ: {PROGRESS[result.status]}."]
-        points += [f"Kết quả: {text.rstrip('.;')}." for text in result.results]
+        points += [f"Kết quả: {text.rstrip('.;')}." for text in result.figures]
         if result.notes:
             points.append(f"Ghi chú: {result.notes.rstrip('.;')}.")
         khoan.append({"label": f"{n}.", "title": task_title(tasks[result.task]),
