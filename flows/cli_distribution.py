@@ -101,7 +101,7 @@ def _print_plan(title: str, lines: list) -> None:  # noqa: ANN001 - list[PlanLin
             continue
         for i, p in enumerate(pl.recipients):
             recipients += 1
-            notes = [f"{redact(u)}: {why}" for u, why in p.problems.items()]
+            notes = [f"{redact(u)}: {why.rule}: {why.message}" for u, why in p.problems.items()]
             if not p.channels:
                 notes.append("NO CHANNEL: the directory lists none (vanban directory add-channel)")
             unusable += bool(notes)

@@ -23,7 +23,7 @@ from models.audit import Action, record
 from models.directory import Agency, Official
 from models.document import Document, enum_type, utcnow
 from models.errors import RuleViolation
-from models.working_days import Calendar, add_working_days, calendar
+from models.working_days import Calendar, add_working_days, calendar, working_days_between
 
 
 class AssignmentState(str, Enum):
@@ -111,19 +111,13 @@ def notices_due(due: date, on: date, reminder_days: Sequence[int], sent: set[tup
     cal = cal or calendar()
     if on > due:
         day = add_working_days(due, 1, cal, "due")
-        left = -max(1, _working_days(due, on, cal))
+        left = -max(1, working_days_between(due, on, cal, "due"))
         return [] if (NoticeKind.ESCALATION, day) in sent else [Notice(NoticeKind.ESCALATION, day, left)]
     reminders = sorted(((add_working_days(due, -n, cal, "due"), n) for n in set(reminder_days)), reverse=True)
     for day, n in reminders:
         if day <= on:
             return [] if (NoticeKind.REMINDER, day) in sent else [Notice(NoticeKind.REMINDER, day, n)]
     return []
-
-
-def _working_days(start: date, end: date, cal: Calendar) -> int:
-    from models.working_days import working_days_between
-
-    return working_days_between(start, end, cal, "due")
 
 
 def sent_notices(session: Session, assignment: Assignment) -> set[tuple[NoticeKind, date]]:

@@ -77,7 +77,7 @@ class PlannedRecipient:
     recipient: Recipient
     code: str
     channels: list[str]
-    problems: dict[str, str] = field(default_factory=dict)  # channel url → why it cannot be used
+    problems: dict[str, ChannelError] = field(default_factory=dict)  # channel url → why it cannot be used
 
 
 @dataclass
@@ -109,7 +109,7 @@ def plan(session: Session, document: Document) -> list[PlanLine]:
                 try:
                     check_url(url)
                 except ChannelError as exc:
-                    problems[url] = f"{exc.rule}: {exc.message}"
+                    problems[url] = exc
             planned.append(PlannedRecipient(r, recipient_code(session, r), urls, problems))
         out.append(PlanLine(line, planned))
     return out
@@ -152,7 +152,7 @@ def record_plan(session: Session, document: Document, *, domain: str, actor: str
             for url in p.channels:
                 problem = p.problems.get(url)
                 add(line, key, p.recipient.label, url, DeliveryState.FAILED if problem else DeliveryState.PLANNED,
-                    p.code, problem.split(":", 1)[0] if problem else None, problem)
+                    p.code, problem.rule if problem else None, problem.message if problem else None)
     orphans = session.exec(select(Delivery).where(Delivery.document_id == document.id,
                                                   Delivery.state == DeliveryState.SENDING)).all()
     for row in orphans:
