@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich import box
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
@@ -88,7 +89,8 @@ def distribute_cmd(
 
 
 def _print_plan(title: str, lines: list) -> None:  # noqa: ANN001 - list[PlanLine]
-    table = Table("Nơi nhận", "recipient", "code", "channels", "note", title=f"Distribution plan of {title}")
+    table = Table("Nơi nhận", "recipient", "code", "channels", "note", title=f"Distribution plan of {title}",
+                  box=box.SIMPLE_HEAD)
     recipients = unusable = unresolved = 0
     for pl in lines:
         line = pl.line
@@ -192,7 +194,7 @@ def deliveries_cmd(
             "error_rule": r.error_rule, "error": r.error} for r in rows], ensure_ascii=False, default=str, indent=2))
         return
     table = Table("Nơi nhận", "recipient", "code", "channel", "state", "tries", "sent (Vietnam)", "acknowledged", "note",
-                  title=f"Deliveries of {title}: {status}")
+                  title=f"Deliveries of {title}: {status}", box=box.SIMPLE_HEAD)
     zone = ZoneInfo(get_settings().timezone)
     for r in rows:
         sent = r.sent_at.astimezone(zone).strftime("%d/%m/%Y %H:%M") if r.sent_at else ""
