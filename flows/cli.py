@@ -576,6 +576,7 @@ def run(
     data = read_yaml(spec)
     if not isinstance(data, dict):
         raise RuleViolation("file", "file.shape", f"{spec} must hold the flow's parameters as a mapping")
+    _string_keys(data, "spec")
     module_name, function, model_name = FLOWS[flow_name]
     engine = ready_engine()  # the schema is checked before Prefect starts
     module = importlib.import_module(module_name)
@@ -620,6 +621,19 @@ def print_assignments(engine: Engine, *, title: str, overdue: bool = False, on: 
                 "\n".join(notices), report)
     console.print(table)
     return rows
+
+
+def _string_keys(value: Any, where: str) -> None:
+    """YAML reads a bare on/off/yes/no as true/false: a key that became one is named, not silently dropped."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                raise RuleViolation(where, "file.yaml-key", f"the key {key!r} is not a name (YAML reads a bare on, off, "
+                                                            "yes or no as true or false): quote it, or use the field's name")
+            _string_keys(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            _string_keys(inner, f"{where}[{i}]")
 
 
 def _check_documents(flow_name: str, request: Any) -> None:

@@ -45,7 +45,7 @@ def track_cmd(
     engine = ready_engine()
     day: date = parse_date(on, "on") if on else today()
     with console.status(f"tracking assignments on {day:%d/%m/%Y}"), prefect_settings():
-        state = track_implementation(Tracking(on=day, actor=actor), return_state=True)
+        state = track_implementation(Tracking(day=day, actor=actor), return_state=True)
     result = state.result(raise_on_failure=False)
     if isinstance(result, BaseException):
         raise result

@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from flows.steps import locations
 from models.channels import redact
@@ -33,6 +33,8 @@ CLAIM_BATCH = 10  # rows a worker takes at once: small, so the work spreads even
 
 class Distribution(BaseModel):
     """An issued document to send to its Nơi nhận."""
+
+    model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
     document: int = Field(description="Id of the issued document")
     distributed_by: str = Field(default="system", description="Official code of the văn thư who sends it")

@@ -8,7 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from flows.decide import DecisionDraft, decide
 from flows.distribute import Distribution, distribute
@@ -24,6 +24,8 @@ from prefect import flow
 class Lifecycle(BaseModel):
     """A plan's way from draft to the decision that approves it. In the decision's fields '@plan' and
     '@submission' stand for the documents the earlier steps create."""
+
+    model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
     plan: PlanDraft
     proposal: Proposal = Field(description="The submission; its 'plan' is filled in by the lifecycle")
@@ -55,7 +57,7 @@ def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
                 "status": f"decision {decision['status']}"}
     sent.append(distribute(Distribution(document=decision["decision"], distributed_by=request.decision.issued_by,
                                         relay=request.relay, **where)))
-    tracked = [track_implementation(Tracking(on=day, relay=request.relay, database=request.database))
+    tracked = [track_implementation(Tracking(day=day, relay=request.relay, database=request.database))
                for day in request.tracking_days]
     out = {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent, "tracking": tracked,
            "status": "decision issued"}

@@ -18,7 +18,7 @@ from models.incoming import IncomingEntry, register_incoming
 from models.issuing import issue_document, save_rendering
 from models.recipients import agency_by_code
 from models.schemas import date_input
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from prefect import task
 from sqlmodel import select
@@ -26,6 +26,8 @@ from sqlmodel import select
 
 class ChainRequest(BaseModel):
     """What the flows that take a document through its approval chain to issue have in common."""
+
+    model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
     drafted_by: str = Field(description="Official code of the drafter")
     issued_by: str = Field(description="Official code of the văn thư who issues it")

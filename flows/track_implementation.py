@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from flows.steps import locations
@@ -30,14 +30,16 @@ DEFAULT_REMINDERS = (5, 1)
 class Tracking(BaseModel):
     """One day of tracking the assignments decisions have made."""
 
-    on: date | None = Field(default=None, description="The day to track; default today (Vietnam time)")
+    model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
+
+    day: date | None = Field(default=None, description="The day to track, e.g. 09/12/2024; default today (Vietnam time)")
     reminder_days: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS),
                                      description="Remind the lead agency this many working days before the deadline")
     actor: str = Field(default="system", description="Recorded in the audit log as who sent the notices")
     relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
     database: str | None = None
 
-    _check_on = field_validator("on", mode="before")(date_input)
+    _check_day = field_validator("day", mode="before")(date_input)
 
 
 @task(name="plan-notices")
@@ -110,7 +112,7 @@ def assignments_overview(database: str, on: date) -> list[dict[str, Any]]:
 def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
     request = request or Tracking()
     database, _ = locations(request.database, None)
-    on = request.on or today()
+    on = request.day or today()
     sent = []
     for assignment_id, kind, day, left in plan_notices(database, on, request.reminder_days):
         outcome = send_notice(database, request.relay, assignment_id, kind, day, left, request.actor)

@@ -115,7 +115,7 @@ def test_escalation_once_the_deadline_has_passed() -> None:
 def track(engine: Engine, box: Outbox, on: date) -> dict[str, Any]:
     from flows.track_implementation import Tracking, track_implementation
 
-    return track_implementation(Tracking(on=on, relay=box.url, database=str(engine.url)))
+    return track_implementation(Tracking(day=on, relay=box.url, database=str(engine.url)))
 
 
 def report(engine: Engine, tmp_path: Path, box: Outbox, issued_on: date, approvers: list[str]) -> dict[str, Any]:
@@ -277,6 +277,9 @@ def test_the_office_follows_assignments_from_the_command_line(_chain_template: P
         due = json.loads(vanban("assignments", "--json", env={**env, "VANBAN_TODAY": "2024-12-02"}).stdout)
         assert [(r["decision"], r["lead"], r["due"], r["state"]) for r in due] == [("374/QĐ-UBND", "sttt", "15/12/2024", "due")]
         assert json.loads(vanban("assignments", "--overdue", "--json", env={**env, "VANBAN_TODAY": "2024-12-02"}).stdout) == []
+        (tmp_path / "on.yaml").write_text("on: 16/12/2024\n", encoding="utf-8")  # YAML reads `on` as true
+        unnamed = vanban("run", "track-implementation", str(tmp_path / "on.yaml"), env=env)
+        assert unnamed.returncode == 1 and "(file.yaml-key)" in unnamed.stderr and "Traceback" not in unnamed.stderr
         tracked = vanban("track", "--on", "16/12/2024", env=env)
         assert tracked.returncode == 0, tracked.stderr
         assert "escalation for assignment #1 (2024-12-16) to cvp, pct-vhxh, pcvp-vhxh: sent" in tracked.stdout
@@ -326,3 +329,13 @@ def test_the_flow_waits_for_the_office_which_returns_the_report(prefect_harness,
     with get_client(sync_client=True) as client:
         keys = {a.key for a in client.read_artifacts(limit=50)}
     assert f"distribution-{report_id}" in keys
+
+
+def test_a_tracking_spec_with_a_mistyped_field_is_refused() -> None:
+    from pydantic import ValidationError
+
+    from flows.track_implementation import Tracking
+
+    assert Tracking.model_validate({"day": "09/12/2024"}).day == date(2024, 12, 9)
+    with pytest.raises(ValidationError):  # YAML reads a bare `on:` as True: refused, never silently today
+        Tracking.model_validate({True: "09/12/2024"})
