@@ -94,9 +94,10 @@ def check_url(url: str) -> None:
                                "the URL carries a credential in clear; write it as {env:NAME} or {secret:NAME}")
 
 
-def resolve(url: str, relay: str | None) -> tuple[str, list[str]]:
+def resolve(url: str, relay: str | None, known: dict[str, str] | None = None) -> tuple[str, list[str]]:
     """The URL to send through (references replaced by their values, an address routed via the relay),
-    and the secret values in it, so that whatever quotes the URL can mask them."""
+    and the secret values in it, so that whatever quotes the URL can mask them. ``known``: values already
+    read by the caller (a sender reads each Prefect Secret block once, not once per message)."""
     if is_address(url):
         if not relay:
             raise ChannelError("channel.no-relay", "e-mail addresses need VANBAN_SMTP_URL (the outgoing mail relay)")
@@ -109,8 +110,12 @@ def resolve(url: str, relay: str | None) -> tuple[str, list[str]]:
         kind, name = m[1], m[2]
         if kind == "env":
             found = os.environ.get(name)
+        elif known is not None and m[0] in known:
+            found = known[m[0]]
         else:
             found = _prefect_secret(name)
+            if found and known is not None:
+                known[m[0]] = found
         if not found:
             where = "environment variable" if kind == "env" else "Prefect Secret block"
             raise ChannelError("channel.secret-missing", f"the {where} '{name}' that the channel names is not set")

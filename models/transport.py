@@ -45,13 +45,14 @@ class Sender:
         self._smtp: dict[tuple, smtplib.SMTP] = {}
         self._tls: ssl.SSLContext | None = None
         self._files: dict[str, bytes] = {}
+        self._secrets: dict[str, str] = {}  # Prefect Secret blocks read once per sender
 
     def send(self, channel_url: str, message: Message) -> Outcome:
         if message.size > self.max_bytes:
             return Outcome(False, rule="attachment.too-large",
                            error=f"the attachments weigh {message.size:,} bytes; the channel takes at most {self.max_bytes:,}")
         try:
-            url, secrets = resolve(channel_url, self.relay)
+            url, secrets = resolve(channel_url, self.relay, self._secrets)
             plugin = instantiate(url)
         except ChannelError as exc:
             return Outcome(False, rule=exc.rule, error=exc.message)
