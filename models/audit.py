@@ -61,6 +61,13 @@ class Action(str, Enum):
     ESCALATED = "escalated"
     REPORTED = "reported"
     ASSIGNMENT_REOPENED = "assignment_reopened"
+    # the living directory (issue 11): every change to it is an entry, with who made it
+    DIRECTORY_CHANGED = "directory_changed"  # one entry added, changed or retired
+    DIRECTORY_IMPORTED = "directory_imported"  # a YAML import of many entries, one transaction
+    DIRECTORY_REORGANISED = "directory_reorganised"  # merges, renames, splits and moves of one reorganisation
+    REGISTER_OPENED = "register_opened"  # a year's register opened, explicitly or by itself on first use
+    REGISTER_IMPORTED = "register_imported"  # numbers issued outside vanban, imported into a register
+    CALENDAR_ANNOUNCED = "calendar_announced"  # a year's public-sector announcement of days off and moved days
 
 
 FIELDS = ("seq", "at", "document_id", "actor", "action", "flow_run_id", "task_run_id", "details", "file_sha256",
