@@ -1,21 +1,34 @@
 """Outgoing registers (sổ đăng ký văn bản đi): where official numbers are allocated and voided.
 
 Rules (Decree 30 Điều 15, nd30-format.md §5): a series per issuing agency and year (an agency may keep
-one series for all its administrative documents, or several split by kind); numbers start at 01 on
-1 January, follow the order of issue, are unique, never reused; a voided number stays with its reason.
+one series for all its administrative documents, or several split by kind, as its head decides); numbers
+start at 01 on 1 January and run to 31 December, follow the order of issue, are unique, never reused; a
+voided number stays with its reason. A new year's registers open by themselves on first use, copied from
+the agency's latest earlier year; numbers an agency gave outside vanban (sổ cũ) can be imported so that
+numbering continues after them.
 """
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+from dataclasses import dataclass
 from datetime import date, datetime
+from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy import UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
-from models.document import utcnow
-from models.legal_text import clean_text, number_symbol
+from models.directory import Agency
+from models.document import DocumentKind, utcnow
 from models.errors import RuleViolation
+from models.legal_text import clean_text, number_symbol, pad2, parse_date, short_date
+
+ALL_KINDS = "*"
+KIND_VALUES = [k.value for k in DocumentKind]
 
 
 class OutgoingRegister(SQLModel, table=True):
@@ -27,17 +40,19 @@ class OutgoingRegister(SQLModel, table=True):
     year: int
     series: str = Field(default="chung", description="Series code; 'chung' = the agency's shared series")
     name: str = Field(default="Sổ đăng ký văn bản đi")
-    kinds: str = Field(default="*", description="Document kinds numbered here, comma-separated, or '*'")
+    kinds: str = Field(default=ALL_KINDS, description="Document kinds numbered here, comma-separated, or '*'")
     opening_number: int = Field(default=0, description="Last number given before vanban kept this register")
     last_number: int = 0
+    opened_from: int | None = Field(default=None, description="The year it was copied from when it opened by itself")
     is_sample: bool = False
 
     def covers(self, kind: str) -> bool:
-        return self.kinds == "*" or kind in self.kinds.split(",")
+        return self.kinds == ALL_KINDS or kind in self.kinds.split(",")
 
 
 class RegisterEntry(SQLModel, table=True):
-    """A number given out: to a document, or voided (with its reason, kept for the inspector)."""
+    """A number given out: to a document, or voided (with its reason, kept for the inspector), or imported
+    from a register kept outside vanban (no document; its trích yếu kept as ``subject``)."""
 
     __table_args__ = (UniqueConstraint("register_id", "number"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -49,54 +64,167 @@ class RegisterEntry(SQLModel, table=True):
     allocated_at: datetime = Field(default_factory=utcnow)
     voided_reason: str | None = None
     voided_at: datetime | None = None
+    imported: bool = Field(default=False, sa_column_kwargs={"server_default": sa.false()})
+    subject: str | None = Field(default=None, description="Trích yếu of an imported entry")
 
 
-def open_register(
-    session: Session, agency_id: int, year: int, *, series: str = "chung", kinds: str = "*",
-    opening_number: int = 0, is_sample: bool = False,
+def _agency_code(session: Session, agency_id: int) -> str:
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        raise RuleViolation("agency", "directory.unknown-agency", f"no agency #{agency_id} in the directory")
+    return agency.code
+
+
+def check_kinds(value: str) -> str:
+    """'*' or document kinds (``DocumentKind`` values) separated by commas, each once."""
+    value = clean_text(value, "kinds")
+    if value == ALL_KINDS:
+        return value
+    kinds = [k.strip() for k in value.split(",") if k.strip()]
+    unknown = [k for k in kinds if k not in KIND_VALUES]
+    if unknown or not kinds:
+        raise RuleViolation("kinds", "register.kinds",
+                            f"unknown kind '{unknown[0] if unknown else value}'; kinds: {', '.join(KIND_VALUES)} or '*'")
+    return ",".join(dict.fromkeys(kinds))
+
+
+def _same_kind_conflict(kinds: str, others: list[OutgoingRegister]) -> tuple[OutgoingRegister, str] | None:
+    """A series that would number a kind this configuration numbers too. A series naming a kind beside
+    the shared '*' one is no conflict: the named series wins for its kinds."""
+    mine = kinds.split(",")
+    for other in others:
+        if kinds == ALL_KINDS and other.kinds == ALL_KINDS:
+            return other, ALL_KINDS
+        if kinds != ALL_KINDS and other.kinds != ALL_KINDS:
+            shared = [k for k in mine if k in other.kinds.split(",")]
+            if shared:
+                return other, ",".join(shared)
+    return None
+
+
+def add_register(
+    session: Session, agency_id: int, year: int, *, series: str = "chung", kinds: str = ALL_KINDS,
+    opening_number: int = 0, name: str = "Sổ đăng ký văn bản đi", opened_from: int | None = None,
+    is_sample: bool = False,
 ) -> OutgoingRegister:
-    """Open a series for a year; ``opening_number`` carries over numbers given before vanban kept it."""
+    """Validate and store a series, not audited: for callers whose own audit entry covers it (the
+    directory load) and for ``open_register``."""
+    code = _agency_code(session, agency_id)
+    series = clean_text(series, "series")
+    if not series:
+        raise RuleViolation("series", "register.series", "a register needs a series code, e.g. 'chung'")
+    kinds = check_kinds(kinds)
     if opening_number < 0:
         raise RuleViolation("opening_number", "register.opening", "cannot be negative")
+    if not 1900 <= year <= 9999:
+        raise RuleViolation("year", "register.year", f"{year} is not a year of issue")
+    existing = session.exec(
+        select(OutgoingRegister).where(OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == year)
+    ).all()
+    if any(r.series == series for r in existing):
+        raise RuleViolation("series", "register.duplicate",
+                            f"agency '{code}' has a register '{series}' for {year} already")
+    conflict = _same_kind_conflict(kinds, existing)
+    if conflict:
+        other, shared = conflict
+        raise RuleViolation("kinds", "register.kinds-overlap",
+                            f"series '{series}' and '{other.series}' of agency '{code}' would both number "
+                            f"{'every kind' if shared == ALL_KINDS else shared} in {year}")
     register = OutgoingRegister(
-        agency_id=agency_id, year=year, series=series, kinds=kinds,
-        opening_number=opening_number, last_number=opening_number, is_sample=is_sample,
+        agency_id=agency_id, year=year, series=series, name=name, kinds=kinds, opening_number=opening_number,
+        last_number=opening_number, opened_from=opened_from, is_sample=is_sample,
     )
     session.add(register)
     session.flush()
     return register
 
 
-def register_for(session: Session, agency_id: int, year: int, kind: str, *, lock: bool = False) -> OutgoingRegister:
-    """The series that numbers ``kind`` at the agency in ``year``: a series naming the kind wins over '*'."""
+def _opening_details(session: Session, register: OutgoingRegister, how: str) -> dict:
+    return {"agency": _agency_code(session, register.agency_id), "year": register.year, "series": register.series,
+            "kinds": register.kinds, "opening_number": register.opening_number, "opened": how}
+
+
+def open_register(
+    session: Session, agency_id: int, year: int, *, series: str = "chung", kinds: str = ALL_KINDS,
+    opening_number: int = 0, actor: str = "system",
+) -> OutgoingRegister:
+    """Open a series for a year explicitly (audited); ``opening_number`` carries over numbers given before
+    vanban kept it."""
+    register = add_register(session, agency_id, year, series=series, kinds=kinds, opening_number=opening_number)
+    record(session, Action.REGISTER_OPENED, actor=actor, details=_opening_details(session, register, "explicitly"))
+    return register
+
+
+def _open_from_last_year(session: Session, agency_id: int, year: int) -> list[OutgoingRegister]:
+    """Copy the registers of the agency's latest earlier year into ``year`` (numbers from 01), or refuse
+    naming the agency and how to open one. The agency row is locked first, so two first issues of a
+    year queue here and the second finds the registers the first opened."""
+    session.exec(select(Agency.id).where(Agency.id == agency_id).with_for_update()).one()
+    opened = session.exec(
+        select(OutgoingRegister).where(OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == year)
+        .execution_options(populate_existing=True)
+    ).all()
+    if opened:
+        return []
+    last_year = session.exec(select(func.max(OutgoingRegister.year)).where(
+        OutgoingRegister.agency_id == agency_id, OutgoingRegister.year < year)).one()
+    if last_year is None:
+        code = _agency_code(session, agency_id)
+        raise RuleViolation("register", "register.missing",
+                            f"agency '{code}' has no outgoing register for {year} nor any earlier year to copy; "
+                            f"open one: vanban register open {code} --year {year} --as CODE")
+    templates = session.exec(select(OutgoingRegister).where(
+        OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == last_year).order_by(OutgoingRegister.id)).all()
+    return [add_register(session, agency_id, year, series=t.series, kinds=t.kinds, name=t.name, opened_from=last_year)
+            for t in templates]
+
+
+def _record_auto_opened(session: Session, registers: list[OutgoingRegister], actor: str) -> None:
+    for register in registers:
+        record(session, Action.REGISTER_OPENED, actor=actor,
+               details=_opening_details(session, register, f"automatically from {register.opened_from}"))
+
+
+def _year_registers(session: Session, agency_id: int, year: int, *, lock: bool) -> list[OutgoingRegister]:
     query = select(OutgoingRegister).where(OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == year)
     if lock:
         query = query.with_for_update().execution_options(populate_existing=True)
-    candidates = [r for r in session.exec(query) if r.covers(kind)]
-    specific = [r for r in candidates if r.kinds != "*"]
-    chosen = specific or candidates
+    return list(session.exec(query))
+
+
+def register_for(session: Session, agency_id: int, year: int, kind: str, *, lock: bool = False) -> OutgoingRegister:
+    """The series that numbers ``kind`` at the agency in ``year``: a series naming the kind wins over '*'."""
+    candidates = [r for r in _year_registers(session, agency_id, year, lock=lock) if r.covers(kind)]
+    chosen = [r for r in candidates if r.kinds != ALL_KINDS] or candidates
     if not chosen:
-        raise RuleViolation(
-            "register", "register.missing", f"agency #{agency_id} has no outgoing register for {kind} in {year}"
-        )
+        code = _agency_code(session, agency_id)
+        raise RuleViolation("register", "register.missing",
+                            f"agency '{code}' has no outgoing register for {kind} in {year}; "
+                            f"open one: vanban register open {code} --year {year} --kinds {kind} --as CODE")
     if len(chosen) > 1:
         names = ", ".join(r.series for r in chosen)
-        raise RuleViolation("register", "register.ambiguous", f"several series number {kind} in {year}: {names}")
+        raise RuleViolation("register", "register.ambiguous",
+                            f"several series of agency '{_agency_code(session, agency_id)}' number {kind} in {year}: {names}")
     return chosen[0]
+
+
+def _last_date(session: Session, register: OutgoingRegister) -> date | None:
+    return session.exec(select(func.max(RegisterEntry.issued_on)).where(RegisterEntry.register_id == register.id)).one()
 
 
 def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date, symbol: str, document_id: int | None,
                     *, actor: str = "system") -> RegisterEntry:
-    """Give the next number of the series to a document being issued, in the caller's transaction.
+    """Give the next number of the series to a document being issued, in the caller's transaction; the
+    first number of a year the agency has no register for opens that year's registers (audited).
 
     The register row is locked (SELECT … FOR UPDATE on PostgreSQL; on SQLite the engine begins every
     transaction IMMEDIATE, which takes the write lock), so concurrent issuers queue and get distinct,
     consecutive numbers; the unique key (register, number) is the last guard.
     """
-    register = register_for(session, agency_id, issued_on.year, kind, lock=True)
-    last_date = session.exec(
-        select(func.max(RegisterEntry.issued_on)).where(RegisterEntry.register_id == register.id)
-    ).one()
+    year = issued_on.year
+    opened = [] if _year_registers(session, agency_id, year, lock=False) else _open_from_last_year(session, agency_id, year)
+    register = register_for(session, agency_id, year, kind, lock=True)
+    last_date = _last_date(session, register)
     if last_date is not None and issued_on < last_date:
         raise RuleViolation(
             "issued_on", "register.time-order",
@@ -111,6 +239,7 @@ def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date
     session.add(register)
     session.add(entry)
     session.flush()
+    _record_auto_opened(session, opened, actor)
     record(session, Action.NUMBER_ALLOCATED, actor=actor, document_id=document_id,
            details={"number_symbol": entry.number_symbol, "register": register.id, "series": register.series,
                     "year": register.year})
@@ -134,3 +263,156 @@ def void_number(session: Session, entry_id: int, reason: str, *, actor: str = "s
     record(session, Action.NUMBER_VOIDED, actor=actor, document_id=entry.document_id,
            details={"number_symbol": entry.number_symbol, "reason": reason})
     return entry
+
+
+# --- legacy registers (sổ cũ) ---------------------------------------------------------------------
+
+LEGACY_COLUMNS = ("number", "symbol", "date", "subject")
+LEGACY_OPTIONAL = ("series",)
+
+
+@dataclass
+class LegacyRow:
+    line: int  # line of the file, header = 1
+    number: int
+    symbol: str
+    issued_on: date
+    subject: str
+    series: str | None
+
+    @property
+    def label(self) -> str:
+        return f"line {self.line} ({number_symbol(self.number, self.symbol)})"
+
+
+def read_legacy_csv(data: bytes, name: str, year: int) -> list[LegacyRow]:
+    """Rows of a clerk's export (CSV with a header: number, symbol, date DD/MM/YYYY, subject, optional
+    series; ',' or ';' separated, as spreadsheets write them, a UTF-8 BOM allowed), each checked."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RuleViolation("file", "register.import-encoding", f"{name} is not UTF-8 text") from None
+    first = text.split("\n", 1)[0]
+    reader = csv.DictReader(io.StringIO(text), delimiter=";" if first.count(";") > first.count(",") else ",")
+    header = [h.strip().lower() for h in reader.fieldnames or []]
+    missing = [c for c in LEGACY_COLUMNS if c not in header]
+    unknown = [h for h in header if h not in LEGACY_COLUMNS + LEGACY_OPTIONAL]
+    if missing or unknown:
+        raise RuleViolation("file", "register.import-columns",
+                            f"{name} needs the columns {', '.join(LEGACY_COLUMNS)} (and optionally series); "
+                            + (f"missing {', '.join(missing)}" if missing else f"unknown {', '.join(unknown)}"))
+    reader.fieldnames = header
+    rows = [_legacy_row(raw, reader.line_num, name, year) for raw in reader
+            if any((v or "").strip() for v in raw.values())]
+    if not rows:
+        raise RuleViolation("file", "register.import-empty", f"{name} has no entries")
+    return rows
+
+
+def _legacy_row(raw: dict, line: int, name: str, year: int) -> LegacyRow:
+    where = f"{name} line {line}"
+    number_text = (raw.get("number") or "").strip()
+    if not number_text.isdigit() or int(number_text) < 1:
+        raise RuleViolation(f"{where}.number", "register.import-number",
+                            f"'{number_text}' is not a number of issue (01, 02 …)")
+    symbol = clean_text(raw.get("symbol") or "", f"{where}.symbol")
+    if not symbol or "/" in symbol or " " in symbol:
+        raise RuleViolation(f"{where}.symbol", "register.import-symbol",
+                            f"'{symbol}' is not a ký hiệu such as 'QĐ-UBND'")
+    issued_on = parse_date(raw.get("date") or "", f"{where}.date")
+    if issued_on.year != year:
+        raise RuleViolation(f"{where}.date", "register.import-year",
+                            f"{short_date(issued_on)} is not in {year}, the year of the register")
+    subject = clean_text(raw.get("subject") or "", f"{where}.subject")
+    if not subject:
+        raise RuleViolation(f"{where}.subject", "register.import-subject", "the trích yếu is empty")
+    series = clean_text(raw.get("series") or "", f"{where}.series") or None
+    return LegacyRow(line, int(number_text), symbol, issued_on, subject, series)
+
+
+def _import_target(session: Session, agency_id: int, year: int, series: str | None) -> tuple[OutgoingRegister, list]:
+    """The series the import goes into; the year's registers open from the last year's if need be."""
+    code = _agency_code(session, agency_id)
+    opened = [] if _year_registers(session, agency_id, year, lock=False) else _open_from_last_year(session, agency_id, year)
+    registers = _year_registers(session, agency_id, year, lock=True)
+    if series is None:
+        if len(registers) > 1:
+            raise RuleViolation("series", "register.import-series",
+                                f"agency '{code}' keeps several series in {year} "
+                                f"({', '.join(r.series for r in registers)}); say which (--series or a series column)")
+        return registers[0], opened
+    for register in registers:
+        if register.series == series:
+            return register, opened
+    raise RuleViolation("series", "register.unknown-series",
+                        f"agency '{code}' has no register '{series}' for {year}; "
+                        f"open it: vanban register open {code} --year {year} --series {series} --as CODE")
+
+
+def import_legacy(session: Session, agency_id: int, year: int, path: Path, *, series: str | None = None,
+                  actor: str = "system") -> tuple[OutgoingRegister, list[RegisterEntry]]:
+    """Import the numbers an agency gave this year outside vanban into its register, in one transaction:
+    each becomes an entry marked ``imported``, and numbering continues after the highest one. Refused as a
+    whole, naming the entry, when a number repeats in the file, clashes with the register, leaves a gap,
+    or its date breaks the order of issue."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RuleViolation("file", "file.read", f"cannot read {path}: {exc.strerror}") from None
+    rows = read_legacy_csv(data, path.name, year)
+    named = {r.series for r in rows if r.series}
+    if series is not None:
+        series = clean_text(series, "series")
+        named.add(series)
+    if len(named) > 1:
+        raise RuleViolation("series", "register.import-series",
+                            f"{path.name} names several series ({', '.join(sorted(named))}); import one series per file")
+    register, opened = _import_target(session, agency_id, year, named.pop() if named else None)
+    code = _agency_code(session, agency_id)
+    seen: dict[int, LegacyRow] = {}
+    for row in rows:
+        if row.number in seen:
+            raise RuleViolation("file", "register.import-duplicate",
+                                f"{row.label}: number {pad2(row.number)} is also on {seen[row.number].label}")
+        seen[row.number] = row
+    existing = {e.number: e for e in session.exec(select(RegisterEntry).where(RegisterEntry.register_id == register.id))}
+    clashes = sorted(n for n in seen if n in existing)
+    if clashes:
+        first = seen[clashes[0]]
+        raise RuleViolation("file", "register.import-overlap",
+                            f"{first.label}: numbers {', '.join(pad2(n) for n in clashes)} are already in the register "
+                            f"'{register.series}' of '{code}' for {year} "
+                            f"({existing[clashes[0]].number_symbol} of {short_date(existing[clashes[0]].issued_on)})")
+    last = max(register.last_number, max(seen))
+    gaps = [n for n in range(register.opening_number + 1, last + 1) if n not in seen and n not in existing]
+    if gaps:
+        raise RuleViolation("file", "register.import-gap",
+                            f"numbers {', '.join(pad2(n) for n in gaps[:10])}{' …' if len(gaps) > 10 else ''} "
+                            f"of the register '{register.series}' of '{code}' for {year} would be missing; "
+                            "list every number given, voided ones included")
+    _check_order(seen, existing)
+    entries = [RegisterEntry(register_id=register.id, number=r.number, number_symbol=number_symbol(r.number, r.symbol),
+                             issued_on=r.issued_on, imported=True, subject=r.subject) for r in rows]
+    register.last_number = last
+    session.add(register)
+    session.add_all(entries)
+    session.flush()
+    _record_auto_opened(session, opened, actor)
+    numbers = sorted(seen)
+    record(session, Action.REGISTER_IMPORTED, actor=actor,
+           details={"agency": code, "year": year, "series": register.series, "count": len(entries),
+                    "numbers": f"{pad2(numbers[0])}-{pad2(numbers[-1])}", "file": path.name,
+                    "sha256": hashlib.sha256(data).hexdigest()})
+    return register, entries
+
+
+def _check_order(imported: dict[int, LegacyRow], existing: dict[int, RegisterEntry]) -> None:
+    """Numbers follow the order of issue: by number, no date earlier than the one before it, across the
+    imported and the existing entries alike (so a later allocation is not dated before the import)."""
+    dated = sorted([(n, r.issued_on, r.label) for n, r in imported.items()]
+                   + [(n, e.issued_on, e.number_symbol) for n, e in existing.items()])
+    for (_, before, before_label), (_, on, label) in zip(dated, dated[1:]):
+        if on < before:
+            raise RuleViolation("file", "register.time-order",
+                                f"{label}: {short_date(on)} is before {short_date(before)}, the date of {before_label}; "
+                                "numbers follow the order of issue")

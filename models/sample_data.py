@@ -22,7 +22,7 @@ from models.incoming import register_incoming
 from models.issuing import issue_document
 from models.legal_text import AuthorityForm, clean_text, parse_date
 from models.recipients import agency_by_code, official_by_code
-from models.register import open_register
+from models.register import add_register
 from models.signing import sign_document
 
 SAMPLE = Path(__file__).parent / "sample"
@@ -92,8 +92,8 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
                                      form=AuthorityForm(raw["form"])))
     for i, raw in enumerate(data["registers"]):
         agency = agency_by_code(session, raw["agency"], f"registers[{i}].agency")
-        open_register(session, agency.id, raw["year"], series=raw.get("series", "chung"), kinds=raw.get("kinds", "*"),
-                      opening_number=raw.get("opening_number", 0), is_sample=is_sample)
+        add_register(session, agency.id, raw["year"], series=raw.get("series", "chung"), kinds=raw.get("kinds", "*"),
+                     opening_number=raw.get("opening_number", 0), is_sample=is_sample)
     session.flush()
     counts = {"agencies": len(agencies), "officials": len(data["officials"]), "groups": len(data["groups"]),
               "registers": len(data["registers"])}
