@@ -13,7 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 class Settings(BaseSettings):
     """Read from the environment: ``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``,
-    ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``, ``VANBAN_TODAY``."""
+    ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``, ``VANBAN_TODAY``,
+    ``VANBAN_CALENDAR_FILE``."""
 
     model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
 
@@ -33,6 +34,8 @@ class Settings(BaseSettings):
     max_attachment_bytes: int = Field(default=25_000_000, description="Largest attachments a channel is sent")
     today: date | None = Field(default=None, description="A simulated today (deadline tests and rehearsals); "
                                                          "default the real date in VANBAN_TIMEZONE")
+    calendar_file: Path | None = Field(default=None, description="The agency's public-sector announcements of days "
+                                       "off and moved days; default calendar.yaml in the data directory")
 
     @property
     def database(self) -> str:
@@ -42,6 +45,11 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         """Where generated DOCX are kept, named by their SHA-256."""
         return self.home / "files"
+
+    @property
+    def calendar_path(self) -> Path:
+        """Where ``vanban calendar announce`` records the agency's announcements (joined with vanban's own)."""
+        return self.calendar_file or self.home / "calendar.yaml"
 
 
 @lru_cache

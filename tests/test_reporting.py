@@ -58,7 +58,7 @@ def test_issuing_the_seed_decision_opens_its_assignment(chain_engine: Engine) ->
     assert opened == [{"assignment": a.id, "lead": "sttt", "task": a.task, "due": "2024-12-15"}]
 
 
-@pytest.mark.parametrize("due, rule", [("01/3/2024", "assignment.due-before-issue"), ("15/01/2026", "calendar.year-unknown")])
+@pytest.mark.parametrize("due, rule", [("01/3/2024", "assignment.due-before-issue"), ("15/01/2101", "calendar.year-unknown")])
 def test_a_bad_deadline_stops_the_issue_and_writes_nothing(chain_engine: Engine, tmp_path: Path, due: str, rule: str) -> None:
     spec = seed_spec("decision")
     spec["body"]["assignments"][0]["due"] = due
