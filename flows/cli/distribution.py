@@ -1,5 +1,5 @@
-"""`vanban` commands of distribution: channels of the directory, the distribution plan and run, the ledger,
-redelivery and receipts (acknowledgements)."""
+"""`vanban` commands of distribution: the distribution plan and run, the ledger, redelivery and receipts
+(acknowledgements). The channels of the directory are in `flows.cli.directory`."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
-from flows.cli import Actor, DocRef, add_row, app, console, directory_app, err, ready_engine, user_errors
-from models.channels import Channel, add_channel, redact
+from flows.cli.common import Actor, DocRef, add_row, console, err, ready_engine, user_errors
+from models.channels import redact
 from models.config import get_settings, today
 from models.db import session_scope
 from models.deliveries import (
@@ -26,7 +26,8 @@ from models.deliveries import (
 from models.document import KIND_INFO, Document, find_document
 from models.errors import RuleViolation
 from models.legal_text import number_symbol
-from models.recipients import owner_of, recipient_code
+
+app = typer.Typer()
 
 
 def local_day(moment: datetime) -> Any:
@@ -36,36 +37,6 @@ def local_day(moment: datetime) -> Any:
 def _title(doc: Document) -> str:
     return f"{KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()}"
 
-
-# --- channels ------------------------------------------------------------------------------------
-
-@directory_app.command("channels")
-@user_errors
-def directory_channels() -> None:
-    """List the channels of the directory (references to secrets are shown as written, never their values)."""
-    from models.recipients import Recipient
-
-    table = Table("owner", "kind", "channel")
-    with session_scope(ready_engine()) as session:
-        for c in session.exec(select(Channel).order_by(Channel.owner_kind, Channel.owner_id, Channel.id)):
-            add_row(table, recipient_code(session, Recipient(c.owner_kind, c.owner_id, "")), c.owner_kind, redact(c.url))
-    console.print(table)
-
-
-@directory_app.command("add-channel")
-@user_errors
-def directory_add_channel(
-    code: Annotated[str, typer.Argument(help="Agency or official code, or a unit as agency/UNIT (vp-ubnd/P.VHXH)")],
-    url: Annotated[str, typer.Argument(help="mailto:address, or an apprise URL; credentials as {env:NAME} or {secret:NAME}")],
-) -> None:
-    """Give a recipient a channel (e-mail address, webhook, chat …)."""
-    with session_scope(ready_engine()) as session:
-        kind, owner_id = owner_of(session, code)
-        add_channel(session, kind, owner_id, url, "url")
-    console.print(f"{code}: channel {redact(url)} added")
-
-
-# --- distribution --------------------------------------------------------------------------------
 
 @app.command("distribute")
 @user_errors
@@ -249,7 +220,6 @@ def ack_cmd(
 
 
 receipts_app = typer.Typer(help="Receipts: an HTTP endpoint recipients' systems call to acknowledge.", no_args_is_help=True)
-app.add_typer(receipts_app, name="receipts")
 
 
 @receipts_app.command("serve")

@@ -5,15 +5,37 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from rich import box
+from rich.table import Table
+from sqlalchemy.engine import Engine
 
-from flows.cli import app, console, print_assignments, ready_engine, user_errors
+from flows.cli.common import add_row, console, ready_engine, user_errors
 from models.assignments import overview
 from models.config import today
 from models.db import session_scope
 from models.legal_text import parse_date
+
+app = typer.Typer()
+
+
+def print_assignments(engine: Engine, *, title: str, overdue: bool = False, on: Any = None) -> list[dict[str, Any]]:
+    """The assignments across decisions as a table, as they stand ``on`` (default today): due, reminded,
+    overdue, reported."""
+    with session_scope(engine) as session:
+        rows = overview(session, on or today(), overdue_only=overdue)
+    wide = console.width >= 140  # the task's text, where the terminal has room for it (--json always has it)
+    table = Table("#", "decision", "lead", *(["task"] if wide else []), "due", "state", "notices", "report",
+                  title=title, box=box.SIMPLE_HEAD)
+    for r in rows:
+        notices = [f"reminded {d}" for d in r["reminded"]] + [f"escalated {d}" for d in r["escalated"]]
+        report = f"{r['report']} ({r['reported_on']})" if r["report"] else ""
+        add_row(table, r["id"], r["decision"], r["lead"], *([r["task"]] if wide else []), r["due"] or "", r["state"],
+                "\n".join(notices), report)
+    console.print(table)
+    return rows
 
 
 @app.command("assignments")

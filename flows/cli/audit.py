@@ -1,0 +1,131 @@
+"""`vanban audit`: who did what to which document, when, in which run; the hash chain verified; exports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import select
+
+from flows.cli.common import DocRef, add_row, console, err, ready_engine, user_errors, vietnam_time
+from models.config import get_settings
+from models.db import session_scope
+from models.directory import Official
+from models.document import KIND_INFO, find_document
+from models.errors import RuleViolation, VanbanError
+from models.legal_text import number_symbol, parse_date
+
+app = typer.Typer(help="The audit log: who did what to which document, when, in which run.", no_args_is_help=True)
+
+
+@app.command("show")
+@user_errors
+def audit_show(document: DocRef) -> None:
+    """A document's trail, in order, in Vietnam time."""
+    from models.audit import trail
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        names = {o.code: o.full_name for o in session.exec(select(Official))}
+        entries = trail(session, doc.id)
+        title = f"{KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()} — {doc.subject[:60]}"
+    table = Table("#", "time (Vietnam)", "actor", "action", "details", "file sha256", "flow run", title=title)
+    for e in entries:
+        actor = f"{e.actor} ({names[e.actor]})" if e.actor in names else e.actor
+        add_row(table, str(e.seq), vietnam_time(e.at), actor, e.action, e.details, (e.file_sha256 or "")[:16],
+                      (e.flow_run_id or "")[:8])
+    console.print(table)
+    console.print(f"{len(entries)} entries")
+
+
+@app.command("verify")
+@user_errors
+def audit_verify() -> None:
+    """Recompute the hash chain. Exit 0 when intact; 1 naming the first entry that breaks it."""
+    from sqlalchemy.exc import DBAPIError
+
+    from models.audit import verify
+
+    engine = ready_engine()
+    try:
+        with engine.connect() as connection:
+            verdict = verify(connection)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        raise VanbanError(f"the audit log cannot be read ({reason}): its tables were changed or removed") from None
+    if verdict.intact:
+        console.print(f"audit log intact: {verdict.entries} entries, last hash {verdict.head_hash}")
+        return
+    err.print(f"[bold red]audit log broken at entry {verdict.broken_at}:[/] {escape(verdict.reason)} "
+              f"({verdict.entries} entries verified before it)")
+    raise typer.Exit(1)
+
+
+@app.command("export")
+@user_errors
+def audit_export(
+    fmt: Annotated[str, typer.Option("--format", help="csv or json")] = "csv",
+    since: Annotated[str | None, typer.Option(help="Only entries from this date on (DD/MM/YYYY, Vietnam time)")] = None,
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output")] = None,
+) -> None:
+    """Every entry (or those since a date) as CSV or JSON, with times in UTC and in Vietnam time."""
+    import csv
+    import io
+    import json
+
+    from models.audit import AuditEntry
+
+    if fmt not in ("csv", "json"):
+        raise RuleViolation("format", "export.format", f"'{fmt}' is not a format; use csv or json")
+    query = select(AuditEntry).order_by(AuditEntry.seq)
+    if since:
+        start = datetime.combine(parse_date(since, "since"), datetime.min.time(), ZoneInfo(get_settings().timezone))
+        query = query.where(AuditEntry.at >= start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    with session_scope(ready_engine()) as session:
+        rows = [{**e.as_dict(), "at_vietnam": vietnam_time(e.at)} for e in session.exec(query)]
+    if fmt == "json":
+        text = json.dumps(rows, ensure_ascii=False, indent=2)
+    else:
+        buffer = io.StringIO()
+        columns = ["seq", "at", "at_vietnam", "actor", "action", "document_id", "flow_run_id", "task_run_id",
+                   "details", "file_sha256", "prev_hash", "hash"]
+        writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    if out:
+        out.write_text(text, encoding="utf-8")
+        err.print(f"{len(rows)} entries written to {escape(str(out))}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+
+
+@app.command("runs")
+@user_errors
+def audit_runs(document: DocRef) -> None:
+    """The Prefect flow runs behind a document, with states and durations, checked against its entries."""
+    from models.audit import trail
+    from flows.run_check import check_runs
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        entries = trail(session, doc.id)
+    if not any(e.flow_run_id for e in entries):
+        console.print(f"no Prefect flow runs are recorded for document #{doc.id}")
+        return
+    with console.status("asking Prefect about the runs"):
+        runs, problems = check_runs(entries)
+    table = Table("flow run", "name", "flow", "state", "started", "duration", "entries")
+    for run in runs:
+        add_row(table, run.id, run.name, run.flow, run.state, run.started, run.duration, ", ".join(run.actions))
+    console.print(table)
+    for problem in problems:
+        err.print(f"[bold red]mismatch:[/] {escape(problem)}")
+    if problems:
+        raise typer.Exit(1)
+

@@ -1,0 +1,140 @@
+"""`vanban` commands of documents: list, draft, sign, issue, render, show."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+from sqlmodel import select
+
+from flows.cli.common import Actor, DocRef, add_row, console, ready_engine, user_errors
+from models.config import get_settings, today
+from models.db import session_scope
+from models.directory import Agency
+from models.document import KIND_INFO, Document, find_document
+from models.errors import RuleViolation
+from models.legal_text import AuthorityForm, number_symbol, parse_date, short_date
+
+app = typer.Typer()
+
+
+@app.command("documents")
+@user_errors
+def documents() -> None:
+    """List documents with their number, date and status."""
+    table = Table("id", "kind", "số, ký hiệu", "ngày", "status", "trích yếu")
+    with session_scope(ready_engine()) as session:
+        for d in session.exec(select(Document).order_by(Document.id)):
+            add_row(table, str(d.id), KIND_INFO[d.kind][0], number_symbol(d.number, d.symbol).strip(),
+                          short_date(d.issued_on) if d.issued_on else "", d.status.value, d.subject)
+    console.print(table)
+
+
+@app.command("draft")
+@user_errors
+def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (see models/schemas.py)")],
+          actor: Actor = "system") -> None:
+    """Store a new draft from a YAML file; prints its id."""
+    from models.drafting import draft_document, parse_create
+    from models.sample_data import read_yaml
+
+    data = read_yaml(spec)
+    if not isinstance(data, dict):
+        raise RuleViolation("file", "file.shape", f"{spec} must hold one draft as a mapping")
+    parsed = parse_create(data)
+    with session_scope(ready_engine()) as session:
+        doc = draft_document(session, parsed, actor=actor)
+    console.print(f"draft #{doc.id} stored: {KIND_INFO[doc.kind][0]} {number_symbol(None, doc.symbol).strip()}")
+
+
+@app.command("sign")
+@user_errors
+def sign(
+    document: DocRef,
+    signer: Annotated[str | None, typer.Option(help="Official code; default the draft's planned signer")] = None,
+    form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
+) -> None:
+    """Record the signature of a draft (the signer's authority is checked)."""
+    from models.approvals import ApprovalStep, StepStatus
+    from models.signing import sign_document
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        waiting = session.exec(select(ApprovalStep).where(
+            ApprovalStep.document_id == doc.id, ApprovalStep.status.in_([StepStatus.PENDING, StepStatus.WAITING]))).first()
+        if waiting is not None:
+            raise RuleViolation("document", "approval.in-progress",
+                                f"document #{doc.id} is in its approval chain: answer step #{waiting.id} "
+                                "('vanban approvals' lists what waits)")
+        doc = sign_document(session, doc, signer, form)
+    console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
+
+
+@app.command("issue")
+@user_errors
+def issue(
+    document: DocRef,
+    on: Annotated[str | None, typer.Option("--date", help="Date of issue, DD/MM/YYYY; default today (Vietnam time)")] = None,
+    actor: Actor = "system",
+) -> None:
+    """Number the signed document from its register, date it and produce the issued DOCX."""
+    from models.issuing import issue_document
+
+    issued_on = parse_date(on, "date") if on else today()
+    with session_scope(ready_engine()) as session:
+        entry, record = issue_document(session, find_document(session, document), issued_on, get_settings().files_dir,
+                                       actor=actor)
+    console.print(f"issued as {entry.number_symbol} on {short_date(issued_on)}: {record.filename} (sha256 {record.sha256})")
+
+
+@app.command("render")
+@user_errors
+def render(document: DocRef, out: Annotated[Path, typer.Option(help="Where to write the DOCX")]) -> None:
+    """Write a document's DOCX as it stands (a draft shows a blank number and no date)."""
+    from doc_templates import render_document
+
+    with session_scope(ready_engine()) as session:
+        data = render_document(session, find_document(session, document))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    console.print(f"wrote {out}")
+
+
+@app.command("show")
+@user_errors
+def show(document: DocRef) -> None:
+    """A document: its status, number, links, files and human steps."""
+    from models.approvals import ApprovalStep
+    from models.document import DocumentLink, GeneratedFile
+
+    with session_scope(ready_engine()) as session:
+        doc = find_document(session, document)
+        issuer = session.get(Agency, doc.issuer_id)
+        links = session.exec(select(DocumentLink).where(
+            (DocumentLink.from_id == doc.id) | (DocumentLink.to_id == doc.id))).all()
+        link_lines = []
+        for link in links:
+            other = session.get(Document, link.to_id if link.from_id == doc.id else link.from_id)
+            arrow = "→" if link.from_id == doc.id else "←"
+            link_lines.append(f"{link.relation.value} {arrow} #{other.id} {KIND_INFO[other.kind][0]} "
+                              f"{number_symbol(other.number, other.symbol).strip()}")
+        files = session.exec(select(GeneratedFile).where(GeneratedFile.document_id == doc.id)).all()
+        steps = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc.id)
+                             .order_by(ApprovalStep.round, ApprovalStep.position)).all()
+    console.print(f"[bold]#{doc.id} {KIND_INFO[doc.kind][0]} {escape(number_symbol(doc.number, doc.symbol).strip())}[/]"
+                  f" — {doc.status.value}", markup=True)
+    console.print(f"{issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}")
+    console.print(f"trích yếu: {doc.subject}")
+    if doc.distribution:
+        console.print(f"distribution: {doc.distribution} (vanban deliveries {doc.id})")
+    for line in link_lines:
+        console.print(f"link: {line}")
+    for f in files:
+        console.print(f"file: {f.filename} ({f.purpose}) sha256 {f.sha256}")
+    for st in steps:
+        answered = f" by {st.answered_by}" + (f": {st.comment}" if st.comment else "") if st.answered_by else ""
+        console.print(f"step #{st.id} round {st.round} {st.name}: {st.status.value}{answered}")
+

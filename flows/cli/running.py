@@ -1,0 +1,228 @@
+"""`vanban run` (any flow from a spec file) and `vanban demo` (the seed chain through the Prefect flows)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from flows.cli.common import add_row, console, user_errors, ready_engine
+from flows.cli.reporting import print_assignments
+from models.db import get_engine, make_engine, migrate, session_scope
+from models.document import Document
+from models.errors import RuleViolation, VanbanError
+from models.files import path_of
+from models.legal_text import number_symbol, short_date
+
+app = typer.Typer()
+
+FLOWS = {
+    "draft-plan": ("flows.draft_plan", "draft_plan", "PlanDraft"),
+    "submit-proposal": ("flows.submit_proposal", "submit_proposal", "Proposal"),
+    "decide": ("flows.decide", "decide", "DecisionDraft"),
+    "document-lifecycle": ("flows.lifecycle", "document_lifecycle", "Lifecycle"),
+    "distribute": ("flows.distribute", "distribute", "Distribution"),
+    "track-implementation": ("flows.track_implementation", "track_implementation", "Tracking"),
+    "report-implementation": ("flows.report_implementation", "report_implementation", "ImplementationReport"),
+}
+
+
+@app.command("run")
+@user_errors
+def run(
+    flow_name: Annotated[str, typer.Argument(metavar="FLOW", help="draft-plan, submit-proposal, decide, document-lifecycle, "
+                                                                  "distribute, track-implementation or report-implementation")],
+    spec: Annotated[Path, typer.Argument(help="YAML with the flow's parameters (the form the Prefect UI shows)")],
+) -> None:
+    """Run one of the flows from a spec file, as a clerk; it waits at human steps for answers from another terminal."""
+    import importlib
+    import json
+
+    from pydantic import ValidationError
+
+    from models.sample_data import read_yaml
+
+    if flow_name not in FLOWS:
+        raise RuleViolation("FLOW", "run.flow", f"'{flow_name}' is not a flow; use one of {', '.join(FLOWS)}")
+    data = read_yaml(spec)
+    if not isinstance(data, dict):
+        raise RuleViolation("file", "file.shape", f"{spec} must hold the flow's parameters as a mapping")
+    _string_keys(data, "spec")
+    module_name, function, model_name = FLOWS[flow_name]
+    engine = ready_engine()  # the schema is checked before Prefect starts
+    module = importlib.import_module(module_name)
+    try:
+        request = getattr(module, model_name).model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".") or "spec"
+        raise RuleViolation(loc, f"input.{first['type']}", first["msg"]) from None
+    _check_documents(flow_name, request)
+    from flows.runtime import prefect_settings
+
+    with console.status(f"running {flow_name}") as status:
+        _watch_steps(engine, status)
+        with prefect_settings():
+            state = getattr(module, function)(request, return_state=True)
+    console.print(f"{flow_name} run {state.state_details.flow_run_id}: {state.type.value}")
+    result = state.result(raise_on_failure=False)
+    if isinstance(result, VanbanError):
+        raise result  # printed as one line, like any other mistake
+    console.print(json.dumps(result, ensure_ascii=False, default=str, indent=2))
+    if not state.is_completed():
+        raise typer.Exit(1)
+
+
+
+def _string_keys(value: Any, where: str) -> None:
+    """YAML reads a bare on/off/yes/no as true/false: a key that became one is named, not silently dropped."""
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if not isinstance(key, str):
+                raise RuleViolation(where, "file.yaml-key", f"the key {key!r} is not a name (YAML reads a bare on, off, "
+                                                            "yes or no as true or false): quote it, or use the field's name")
+            _string_keys(inner, f"{where}.{key}")
+    elif isinstance(value, list):
+        for i, inner in enumerate(value):
+            _string_keys(inner, f"{where}[{i}]")
+
+
+def _check_documents(flow_name: str, request: Any) -> None:
+    """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
+    from models.sample_data import fill_references
+    from models.drafting import parse_create
+
+    specs = {"draft-plan": lambda r: [("spec", r.spec)],
+             "submit-proposal": lambda r: [("submission", r.submission)],
+             "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
+             "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
+                                              ("decision.decision", fill_references(r.decision.decision, {"plan": 1, "submission": 1}))]}
+    if flow_name == "report-implementation" and request.document is None:  # checked against its assignment and plan
+        from models.reporting import compose_report
+
+        with session_scope(get_engine()) as session:
+            try:
+                compose_report(session, request.report)
+            except RuleViolation as exc:
+                raise RuleViolation(f"report.{exc.field}", exc.rule, exc.message) from None
+            session.rollback()
+    for where, spec in specs.get(flow_name, lambda _r: [])(request):
+        try:
+            parse_create(spec)
+        except RuleViolation as exc:
+            raise RuleViolation(f"{where}.{exc.field}", exc.rule, exc.message) from None
+
+
+def _watch_steps(engine: Engine, status) -> None:  # noqa: ANN001
+    """Say, while the lifecycle runs, which human step waits for whom (manual demo)."""
+    import threading
+    import time
+
+    from models.approvals import describe, pending
+
+    def watch() -> None:
+        shown: set[int] = set()
+        while True:
+            with session_scope(engine) as session:
+                steps = [describe(session, s) for s in pending(session)]
+            for step in steps:
+                if step["id"] not in shown:
+                    shown.add(step["id"])
+                    console.print(f"waiting: step #{step['id']} {step['step']} of document #{step['document']} "
+                                  f"({step['kind']}) for {', '.join(step['approvers'])}")
+                    status.update(f"waiting at step #{step['id']} for {', '.join(step['approvers'])}")
+            time.sleep(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+@app.command("demo")
+@user_errors
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the generated DOCX")] = Path("vanban-demo"),
+    database: Annotated[str | None, typer.Option(help="Database URL; default a new SQLite file in OUT/.vanban")] = None,
+    manual: Annotated[bool, typer.Option("--manual", help="Wait at each human step for answers given from another "
+                                                           "terminal (vanban approvals / approve / return / reject)")] = False,
+) -> None:
+    """Load the sample directory into a fresh database and run the seed chain through the Prefect flows
+    (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND and Sở TTTT's Báo cáo on it, as DOCX in OUT;
+    each issued document is distributed to its Nơi nhận through a mail server on loopback that writes
+    OUT/outbox/*.eml, and the decision's assignment is tracked (a reminder) until the report closes it."""
+    from flows.outbox import Outbox
+    from models.approvals import ApprovalStep
+    from models.audit import AuditEntry, verify
+    from models.deliveries import ledger, summary
+    from models.document import GeneratedFile
+    from models.sample_data import load_directory
+
+    home = out / ".vanban"
+    if database is None:
+        shutil.rmtree(home, ignore_errors=True)  # the demo always starts from a fresh database
+        database = f"sqlite:///{home / 'vanban.db'}"
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out / "outbox", ignore_errors=True)
+    engine = make_engine(database)
+    with console.status("preparing the database"):
+        migrate(engine)
+        with session_scope(engine) as session:
+            if session.exec(select(Document)).first() is not None:
+                raise RuleViolation("database", "demo.fresh", "the demo needs a fresh database; this one holds documents")
+            counts = load_directory(session)
+    console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    from flows.lifecycle import document_lifecycle, seed_lifecycle
+    from flows.runtime import prefect_settings
+
+    request = seed_lifecycle(database=database, files=str(home / "files"))
+    if manual:
+        request.auto_approvers = []
+        console.print("manual mode: answer each human step from another terminal, with the same VANBAN_HOME and\n"
+                      f"  VANBAN_DATABASE_URL={database}\n  vanban approvals   then   vanban approve ID --as CODE")
+    with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status, \
+            Outbox(out / "outbox") as outbox:
+        request.relay = outbox.url
+        if manual:
+            _watch_steps(engine, status)
+        with prefect_settings():
+            state = document_lifecycle(request, return_state=True)
+        outcome = state.result()
+    console.print(f"document-lifecycle run {state.state_details.flow_run_id}: {outcome['status']}")
+    with session_scope(engine) as session:
+        issued = session.exec(select(GeneratedFile).where(GeneratedFile.purpose == "issued").order_by(GeneratedFile.id)).all()
+        docs = {f.document_id: session.get(Document, f.document_id) for f in issued}
+        steps = session.exec(select(ApprovalStep).order_by(ApprovalStep.id)).all()
+        runs = {e.document_id: e.flow_run_id for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))
+                if e.flow_run_id and e.action == "issued"}
+    with engine.connect() as connection:  # after the session: on SQLite every transaction takes the write lock
+        verdict = verify(connection)
+    console.print(f"Seed chain issued into {out}:")
+    for f in issued:
+        shutil.copyfile(path_of(home / "files", f.sha256), out / f.filename)
+        d = docs[f.document_id]
+        console.print(f"  {number_symbol(d.number, d.symbol)}  {short_date(d.issued_on)}  {d.status.value}  {f.filename}")
+        console.print(f"      {d.subject}")
+        console.print(f"      flow run {runs.get(d.id) or '-'}")
+    approvals_table = Table("document", "step", "answered by", "answer", title="Human steps")
+    for st in steps:
+        d = docs.get(st.document_id)
+        add_row(approvals_table, number_symbol(d.number, d.symbol) if d else f"#{st.document_id}", st.name,
+                st.answered_by or "", st.status.value)
+    console.print(approvals_table)
+    distribution_table = Table("document", "distribution", "sent", "failed", "unresolved", "archive copy",
+                               title=f"Distribution (messages in {out / 'outbox'})")
+    with session_scope(engine) as session:
+        for d in docs.values():
+            if d.distribution:
+                counts = summary(ledger(session, d.id))
+                add_row(distribution_table, number_symbol(d.number, d.symbol), d.distribution, counts.get("sent", 0),
+                        counts.get("failed", 0), counts.get("unresolved", 0), counts.get("archived", 0))
+    console.print(distribution_table)
+    console.print(f"outbox: {len(outbox.messages)} messages (documents with their DOCX attached, and reminders)")
+    print_assignments(engine, title="Assignments (giao nhiệm vụ) and their reports")
+    console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
+                  f"database: {database}")
+
