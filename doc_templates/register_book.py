@@ -37,6 +37,8 @@ INCOMING_COLUMNS = [
     ("Ký nhận", 1.5), ("Ghi chú", 2.0),
 ]
 
+IMPORTED_NOTE = "(nhập từ sổ cũ)"  # Ghi chú of an entry imported from a register kept outside vanban
+
 
 @dataclass
 class Book:
@@ -62,9 +64,10 @@ def outgoing_book(session: Session, agency: Agency, year: int) -> Book:
     rows = []
     for e in entries:
         doc = session.get(Document, e.document_id) if e.document_id else None
-        note = f"Hủy số: {e.voided_reason}" if e.voided_at else ""
-        if doc is None:
-            rows.append([e.number_symbol, short_date(e.issued_on), "", "", "", "", "", "", "", note])
+        note = "; ".join(n for n in (IMPORTED_NOTE if e.imported else "",
+                                     f"Hủy số: {e.voided_reason}" if e.voided_at else "") if n)
+        if doc is None:  # a voided number, or one imported from the register kept before vanban
+            rows.append([e.number_symbol, short_date(e.issued_on), e.subject or "", "", "", "", "", "", "", note])
             continue
         signer = session.get(Official, doc.signer_id) if doc.signer_id else None
         lines = addressees(session, doc, AddresseeRole.RECIPIENT)
@@ -141,4 +144,4 @@ def render_book(session: Session, book: Book) -> bytes:
     return freeze_zip(out.getvalue())
 
 
-__all__ = ["Book", "INCOMING_COLUMNS", "OUTGOING_COLUMNS", "incoming_book", "outgoing_book", "render_book"]
+__all__ = ["Book", "IMPORTED_NOTE", "INCOMING_COLUMNS", "OUTGOING_COLUMNS", "incoming_book", "outgoing_book", "render_book"]

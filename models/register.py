@@ -265,6 +265,39 @@ def void_number(session: Session, entry_id: int, reason: str, *, actor: str = "s
     return entry
 
 
+@dataclass
+class RegisterSummary:
+    """One register as ``vanban register list`` shows it."""
+
+    agency: str
+    year: int
+    series: str
+    kinds: str
+    last_number: int
+    opened: str  # "automatically from 2024" or "explicitly"
+    imported: int  # entries imported from a register kept outside vanban
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def list_registers(session: Session, agency_id: int | None = None, year: int | None = None) -> list[RegisterSummary]:
+    """The outgoing registers, by agency code, year and series; optionally of one agency or year."""
+    imported = (select(RegisterEntry.register_id, func.count().label("n")).where(RegisterEntry.imported)
+                .group_by(RegisterEntry.register_id).subquery())
+    query = (select(OutgoingRegister, Agency.code, imported.c.n)
+             .join(Agency, Agency.id == OutgoingRegister.agency_id)
+             .outerjoin(imported, imported.c.register_id == OutgoingRegister.id)
+             .order_by(Agency.code, OutgoingRegister.year, OutgoingRegister.series))
+    if agency_id is not None:
+        query = query.where(OutgoingRegister.agency_id == agency_id)
+    if year is not None:
+        query = query.where(OutgoingRegister.year == year)
+    return [RegisterSummary(code, r.year, r.series, r.kinds, r.last_number,
+                            f"automatically from {r.opened_from}" if r.opened_from else "explicitly", n or 0)
+            for r, code, n in session.exec(query)]
+
+
 # --- legacy registers (sổ cũ) ---------------------------------------------------------------------
 
 LEGACY_COLUMNS = ("number", "symbol", "date", "subject")
@@ -380,15 +413,14 @@ def import_legacy(session: Session, agency_id: int, year: int, path: Path, *, se
     if clashes:
         first = seen[clashes[0]]
         raise RuleViolation("file", "register.import-overlap",
-                            f"{first.label}: numbers {', '.join(pad2(n) for n in clashes)} are already in the register "
-                            f"'{register.series}' of '{code}' for {year} "
-                            f"({existing[clashes[0]].number_symbol} of {short_date(existing[clashes[0]].issued_on)})")
+                            f"{first.label}: the register '{register.series}' of '{code}' for {year} has "
+                            f"{_numbers(clashes)} already ({existing[clashes[0]].number_symbol} of "
+                            f"{short_date(existing[clashes[0]].issued_on)})")
     last = max(register.last_number, max(seen))
     gaps = [n for n in range(register.opening_number + 1, last + 1) if n not in seen and n not in existing]
     if gaps:
         raise RuleViolation("file", "register.import-gap",
-                            f"numbers {', '.join(pad2(n) for n in gaps[:10])}{' …' if len(gaps) > 10 else ''} "
-                            f"of the register '{register.series}' of '{code}' for {year} would be missing; "
+                            f"the register '{register.series}' of '{code}' for {year} would lack {_numbers(gaps)}; "
                             "list every number given, voided ones included")
     _check_order(seen, existing)
     entries = [RegisterEntry(register_id=register.id, number=r.number, number_symbol=number_symbol(r.number, r.symbol),
@@ -404,6 +436,12 @@ def import_legacy(session: Session, agency_id: int, year: int, path: Path, *, se
                     "numbers": f"{pad2(numbers[0])}-{pad2(numbers[-1])}", "file": path.name,
                     "sha256": hashlib.sha256(data).hexdigest()})
     return register, entries
+
+
+def _numbers(numbers: list[int]) -> str:
+    """'number 05' / 'numbers 04, 07', the first ten."""
+    shown = ", ".join(pad2(n) for n in numbers[:10]) + (" …" if len(numbers) > 10 else "")
+    return f"number {shown}" if len(numbers) == 1 else f"numbers {shown}"
 
 
 def _check_order(imported: dict[int, LegacyRow], existing: dict[int, RegisterEntry]) -> None:

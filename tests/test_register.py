@@ -1,19 +1,29 @@
-"""Outgoing registers: numbering rules, voiding, and allocation under real concurrency."""
+"""Outgoing registers: numbering rules, voiding, registers by year (opened by themselves, explicitly,
+legacy imports), the migration that brought them, and allocation under real concurrency."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import multiprocessing as mp
 from datetime import date
+from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
-from models.db import make_engine, session_scope
+from doc_templates.register_book import IMPORTED_NOTE, outgoing_book, render_book
+from models.audit import Action, AuditEntry
+from models.db import alembic_config, make_engine, session_scope
 from models.directory import Agency
 from models.errors import RuleViolation
 from models.recipients import agency_by_code
-from models.register import OutgoingRegister, RegisterEntry, allocate_number, open_register, void_number
+from models.register import (
+    OutgoingRegister, RegisterEntry, allocate_number, import_legacy, list_registers, open_register, void_number,
+)
+from tests.docx_reading import lines, open_docx
 
 
 def _agency(session: Session, code: str = "sttt") -> Agency:
@@ -37,10 +47,175 @@ def test_a_new_year_starts_at_01(session: Session) -> None:
     assert [e.number_symbol.split("/")[0] for e in nine] == ["02", "03", "04", "05", "06", "07", "08", "09", "10"]
 
 
-def test_no_register_for_the_year_is_a_clear_error(session: Session) -> None:
+def test_no_register_for_the_year_nor_before_is_a_clear_error_naming_the_agency(session: Session) -> None:
     with pytest.raises(RuleViolation) as exc:
         allocate_number(session, _agency(session).id, "plan", date(2023, 5, 5), "KH-STTTT", None)
     assert (exc.value.field, exc.value.rule) == ("register", "register.missing")
+    assert "agency 'sttt'" in exc.value.message and "vanban register open sttt --year 2023" in exc.value.message
+    never = _agency(session, "snv")  # no register at all
+    with pytest.raises(RuleViolation) as exc:
+        allocate_number(session, never.id, "plan", date(2026, 11, 29), "KH-SNV", None)
+    assert "agency 'snv'" in exc.value.message and "#" not in exc.value.message
+
+
+def _audited(session: Session, action: Action) -> list[tuple[str, dict]]:
+    """(actor, details) of the entries of ``action``, in the order of the chain."""
+    entries = session.exec(select(AuditEntry).order_by(AuditEntry.seq)).all()
+    return [(e.actor, json.loads(e.details)) for e in entries if e.action == action.value]
+
+
+def test_a_2026_issue_opens_the_year_from_the_last_registers_and_numbers_from_01(session: Session) -> None:
+    sttt = _agency(session)  # registers of 2024 only (opening number 9)
+    first = allocate_number(session, sttt.id, "submission", date(2026, 1, 5), "TTr-STTTT", None, actor="vt-sttt")
+    second = allocate_number(session, sttt.id, "plan", date(2026, 1, 5), "KH-STTTT", None)
+    assert (first.number_symbol, second.number_symbol) == ("01/TTr-STTTT", "02/KH-STTTT")
+    opened = session.exec(select(OutgoingRegister).where(OutgoingRegister.year == 2026)).one()
+    assert (opened.series, opened.kinds, opened.opening_number, opened.last_number, opened.opened_from) == \
+        ("chung", "*", 0, 2, 2024)
+    assert _audited(session, Action.REGISTER_OPENED) == [("vt-sttt", {
+        "agency": "sttt", "year": 2026, "series": "chung", "kinds": "*", "opening_number": 0,
+        "opened": "automatically from 2024"})]
+    listed = [r.as_dict() for r in list_registers(session, sttt.id)]
+    assert listed == [
+        {"agency": "sttt", "year": 2024, "series": "chung", "kinds": "*", "last_number": 9, "opened": "explicitly",
+         "imported": 0},
+        {"agency": "sttt", "year": 2026, "series": "chung", "kinds": "*", "last_number": 2,
+         "opened": "automatically from 2024", "imported": 0},
+    ]
+
+
+def test_per_kind_series_are_copied_into_the_new_year(session: Session) -> None:
+    ubnd = _agency(session, "ubnd-tinh")
+    open_register(session, ubnd.id, 2024, series="qd", kinds="decision", opening_number=100, actor="vt-ubnd")
+    decision = allocate_number(session, ubnd.id, "decision", date(2025, 1, 2), "QĐ-UBND", None)
+    letter = allocate_number(session, ubnd.id, "official_letter", date(2025, 1, 2), "UBND-VHXH", None)
+    assert (decision.number_symbol, letter.number_symbol) == ("01/QĐ-UBND", "01/UBND-VHXH")
+    assert [(r.series, r.kinds, r.opened) for r in list_registers(session, ubnd.id, 2025)] == [
+        ("chung", "*", "automatically from 2024"), ("qd", "decision", "automatically from 2024")]
+    assert [d["series"] for _, d in _audited(session, Action.REGISTER_OPENED)] == ["qd", "chung", "qd"]
+
+
+def test_a_shared_series_numbers_every_kind_in_one_run(session: Session) -> None:
+    sttt = _agency(session)
+    numbers = [allocate_number(session, sttt.id, kind, date(2025, 3, 2), "X-STTTT", None).number
+               for kind in ("submission", "plan", "report", "official_letter")]
+    assert numbers == [1, 2, 3, 4]
+
+
+def test_an_explicit_opening_is_audited_with_its_actor(session: Session) -> None:
+    sttt = _agency(session)
+    open_register(session, sttt.id, 2026, series="bc", kinds="report, plan", opening_number=4, actor="vt-sttt")
+    assert _audited(session, Action.REGISTER_OPENED) == [("vt-sttt", {
+        "agency": "sttt", "year": 2026, "series": "bc", "kinds": "report,plan", "opening_number": 4,
+        "opened": "explicitly"})]
+    # the year has a register now: a kind it does not number is refused, not copied from 2024
+    assert allocate_number(session, sttt.id, "report", date(2026, 2, 2), "BC-STTTT", None).number == 5
+    with pytest.raises(RuleViolation) as exc:
+        allocate_number(session, sttt.id, "submission", date(2026, 2, 2), "TTr-STTTT", None)
+    assert exc.value.rule == "register.missing" and "--kinds submission" in exc.value.message
+
+
+@pytest.mark.parametrize("first, second, rule, named", [
+    (None, {"year": 2024}, "register.duplicate", "agency 'sttt' has a register 'chung' for 2024 already"),
+    ({"series": "qd", "kinds": "decision,plan"}, {"series": "kh", "kinds": "plan"}, "register.kinds-overlap",
+     "series 'kh' and 'qd' of agency 'sttt' would both number plan in 2026"),
+    ({"series": "chung"}, {"series": "khac"}, "register.kinds-overlap", "would both number every kind"),
+    (None, {"kinds": "decision,quyet-dinh"}, "register.kinds", "unknown kind 'quyet-dinh'"),
+    (None, {"opening_number": -1}, "register.opening", "cannot be negative"),
+    (None, {"series": " "}, "register.series", "needs a series code"),
+])
+def test_explicit_openings_refused(engine: Engine, first: dict | None, second: dict, rule: str, named: str) -> None:
+    with session_scope(engine) as session:
+        sttt = _agency(session).id
+        if first:
+            open_register(session, sttt, 2026, **first)
+        before = (session.exec(select(func.count()).select_from(OutgoingRegister)).one(),
+                  session.exec(select(func.count()).select_from(AuditEntry)).one())
+    with pytest.raises(RuleViolation) as exc, session_scope(engine) as session:
+        open_register(session, sttt, second.pop("year", 2026), actor="vt-sttt", **second)
+    assert exc.value.rule == rule and named in exc.value.message, exc.value.message
+    with session_scope(engine) as session:
+        assert (session.exec(select(func.count()).select_from(OutgoingRegister)).one(),
+                session.exec(select(func.count()).select_from(AuditEntry)).one()) == before
+
+
+def test_a_named_kind_beside_the_shared_series_is_no_overlap(session: Session) -> None:
+    ubnd = _agency(session, "ubnd-tinh")
+    open_register(session, ubnd.id, 2024, series="qd", kinds="decision")
+    with pytest.raises(RuleViolation) as exc:
+        open_register(session, ubnd.id, 2024, series="qd2", kinds="decision")
+    assert "series 'qd2' and 'qd' of agency 'ubnd-tinh' would both number decision in 2024" in exc.value.message
+
+
+LEGACY = """\ufeffnumber;symbol;date;subject
+1;QĐ-UBND;02/01/2026;Quyết định về việc giao chỉ tiêu kế hoạch năm 2026
+2;UBND-VHXH;05/01/2026;V/v triển khai nhiệm vụ năm 2026
+3;QĐ-UBND;05/01/2026;Quyết định ban hành Quy chế làm việc
+"""
+
+
+def _csv(tmp_path: Path, content: str, name: str = "so-cu.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    return path
+
+
+def test_a_legacy_import_then_numbering_continues_after_it(session: Session, tmp_path: Path) -> None:
+    ubnd = _agency(session, "ubnd-tinh")
+    path = _csv(tmp_path, LEGACY.replace("Quyết định ban hành", "Quye\u0302\u0301t định ban hành"))  # decomposed
+    register, entries = import_legacy(session, ubnd.id, 2026, path, actor="vt-ubnd")
+    assert (register.year, register.last_number, register.opened_from) == (2026, 3, 2024)
+    assert [(e.number_symbol, e.imported, e.document_id) for e in entries] == [
+        ("01/QĐ-UBND", True, None), ("02/UBND-VHXH", True, None), ("03/QĐ-UBND", True, None)]
+    assert entries[2].subject == "Quyết định ban hành Quy chế làm việc"  # NFC
+    with pytest.raises(RuleViolation) as exc:  # not before the last imported date
+        allocate_number(session, ubnd.id, "decision", date(2026, 1, 4), "QĐ-UBND", None)
+    assert exc.value.rule == "register.time-order"
+    assert allocate_number(session, ubnd.id, "decision", date(2026, 1, 6), "QĐ-UBND", None).number_symbol == "04/QĐ-UBND"
+    actor, details = _audited(session, Action.REGISTER_IMPORTED)[0]
+    assert actor == "vt-ubnd" and details == {
+        "agency": "ubnd-tinh", "year": 2026, "series": "chung", "count": 3, "numbers": "01-03", "file": "so-cu.csv",
+        "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
+    assert [r.imported for r in list_registers(session, ubnd.id, 2026)] == [3]
+    book = outgoing_book(session, ubnd, 2026)
+    assert book.rows[0][:3] == ["01/QĐ-UBND", "02/01/2026", "Quyết định về việc giao chỉ tiêu kế hoạch năm 2026"]
+    assert [row[-1] for row in book.rows] == [IMPORTED_NOTE] * 3 + [""]
+    printed = lines(open_docx(render_book(session, book)))
+    assert printed.count(IMPORTED_NOTE) == 3 and "Từ số 01 đến số 04" in printed
+
+
+@pytest.mark.parametrize("content, rule, named", [
+    ("number,symbol,date,subject\n1,QĐ-UBND,02/01/2026,A\n2,QĐ-UBND,03/01/2026,B\n",
+     "register.import-overlap", "line 2 (01/QĐ-UBND): the register 'chung' of 'ubnd-tinh' for 2026 has number 01 already (01/QĐ-UBND of 02/01/2026)"),
+    ("number,symbol,date,subject\n2,QĐ-UBND,02/01/2026,A\n3,QĐ-UBND,03/01/2026,B\n2,QĐ-UBND,03/01/2026,C\n",
+     "register.import-duplicate", "line 4 (02/QĐ-UBND): number 02 is also on line 2"),
+    ("number,symbol,date,subject\n2,QĐ-UBND,02/01/2025,A\n", "register.import-year", "02/01/2025 is not in 2026"),
+    ("number,symbol,date,subject\n0,QĐ-UBND,02/01/2026,A\n", "register.import-number", "'0' is not a number"),
+    ("number,symbol,date,subject\n2,QĐ-UBND,30/02/2026,A\n", "date.exists", "30/02/2026"),
+    ("number,symbol,date,subject\n3,QĐ-UBND,02/01/2026,A\n", "register.import-gap", "would lack number 02;"),
+    ("number,symbol,date,subject\n2,QĐ-UBND,08/01/2026,A\n3,QĐ-UBND,07/01/2026,B\n", "register.time-order",
+     "line 3 (03/QĐ-UBND): 07/01/2026 is before 08/01/2026, the date of line 2 (02/QĐ-UBND)"),
+    ("number,symbol,date,subject\n2,QĐ-UBND,02/01/2026,A\x1b\n", "text.control-characters", "U+001B"),
+    ("number,symbol,ngay,subject\n2,QĐ-UBND,02/01/2026,A\n", "register.import-columns", "missing date"),
+    ("number,symbol,date,subject,series\n2,QĐ-UBND,02/01/2026,A,qd\n", "register.unknown-series",
+     "agency 'ubnd-tinh' has no register 'qd' for 2026"),
+])
+def test_a_bad_legacy_import_is_one_clear_line_and_writes_nothing(engine: Engine, tmp_path: Path, content: str,
+                                                                  rule: str, named: str) -> None:
+    with session_scope(engine) as session:  # 01/QĐ-UBND issued by vanban on 02/01/2026: the year is open
+        ubnd = _agency(session, "ubnd-tinh").id
+        allocate_number(session, ubnd, "decision", date(2026, 1, 2), "QĐ-UBND", None)
+    with session_scope(engine) as session:
+        before = [session.exec(select(func.count()).select_from(t)).one()
+                  for t in (OutgoingRegister, RegisterEntry, AuditEntry)]
+    with pytest.raises(RuleViolation) as exc, session_scope(engine) as session:
+        import_legacy(session, ubnd, 2026, _csv(tmp_path, content), actor="vt-ubnd")
+    assert exc.value.rule == rule and named in str(exc.value), str(exc.value)
+    assert "\n" not in str(exc.value)
+    with session_scope(engine) as session:
+        assert [session.exec(select(func.count()).select_from(t)).one()
+                for t in (OutgoingRegister, RegisterEntry, AuditEntry)] == before
+        assert session.exec(select(OutgoingRegister.last_number).where(OutgoingRegister.year == 2026)).one() == 1
 
 
 def test_a_series_for_a_kind_wins_over_the_shared_one(session: Session) -> None:
@@ -76,22 +251,22 @@ def test_a_voided_number_stays_and_is_never_reused(session: Session) -> None:
     assert (exc.value.field, exc.value.rule) == ("reason", "register.void-reason")
 
 
-def _allocate_one(url: str, agency_id: int, barrier, results) -> None:  # noqa: ANN001
+def _allocate_one(url: str, agency_id: int, on: date, barrier, results) -> None:  # noqa: ANN001
     engine = make_engine(url)
     barrier.wait()
     with session_scope(engine) as session:
-        entry = allocate_number(session, agency_id, "plan", date(2024, 6, 1), "KH-STTTT", None)
+        entry = allocate_number(session, agency_id, "plan", on, "KH-STTTT", None)
         results.put(entry.number)
     engine.dispose()
 
 
-def _allocate_concurrently(url: str, engine: Engine, processes: int = 50) -> list[int]:
+def _allocate_concurrently(url: str, engine: Engine, on: date, processes: int = 50) -> list[int]:
     with session_scope(engine) as session:
         agency_id = _agency(session).id
     engine.dispose()  # children open their own connections
     ctx = mp.get_context("fork")
     barrier, results = ctx.Barrier(processes), ctx.Queue()
-    workers = [ctx.Process(target=_allocate_one, args=(url, agency_id, barrier, results)) for _ in range(processes)]
+    workers = [ctx.Process(target=_allocate_one, args=(url, agency_id, on, barrier, results)) for _ in range(processes)]
     for w in workers:
         w.start()
     numbers = [results.get(timeout=120) for _ in workers]
@@ -101,25 +276,77 @@ def _allocate_concurrently(url: str, engine: Engine, processes: int = 50) -> lis
     return numbers
 
 
-def _check_distinct_consecutive(engine: Engine, numbers: list[int], opening: int) -> None:
+def _check_distinct_consecutive(engine: Engine, numbers: list[int], on: date, opening: int) -> None:
     assert sorted(numbers) == list(range(opening + 1, opening + 51))
     with session_scope(engine) as session:
-        register = session.exec(select(OutgoingRegister).where(OutgoingRegister.agency_id == _agency(session).id)).one()
+        register = session.exec(select(OutgoingRegister).where(
+            OutgoingRegister.agency_id == _agency(session).id, OutgoingRegister.year == on.year)).one()
         entries = session.exec(select(RegisterEntry.number).where(RegisterEntry.register_id == register.id)).all()
+        openings = _audited(session, Action.REGISTER_OPENED)
     assert register.last_number == opening + 50
     assert sorted(entries) == sorted(numbers)
+    assert len(openings) == (0 if register.opened_from is None else 1)  # a new year opened once, by one of them
 
 
-def test_50_processes_allocate_50_distinct_consecutive_numbers_on_sqlite(engine: Engine) -> None:
-    numbers = _allocate_concurrently(str(engine.url), engine)
-    _check_distinct_consecutive(engine, numbers, opening=9)
+# 2024: the sample register (last number 09); 2025: the first issues of a year open it, once
+CONCURRENT = pytest.mark.parametrize("on, opening", [(date(2024, 6, 1), 9), (date(2025, 1, 2), 0)])
 
 
-def test_50_processes_allocate_50_distinct_consecutive_numbers_on_postgresql(pg_url: str) -> None:
+@CONCURRENT
+def test_50_processes_allocate_50_distinct_consecutive_numbers_on_sqlite(engine: Engine, on: date, opening: int) -> None:
+    numbers = _allocate_concurrently(str(engine.url), engine, on)
+    _check_distinct_consecutive(engine, numbers, on, opening)
+
+
+@CONCURRENT
+def test_50_processes_allocate_50_distinct_consecutive_numbers_on_postgresql(pg_url: str, on: date, opening: int) -> None:
     from models.sample_data import load_directory
 
     engine = make_engine(pg_url)
     with session_scope(engine) as session:
         load_directory(session)
-    numbers = _allocate_concurrently(pg_url, engine)
-    _check_distinct_consecutive(engine, numbers, opening=9)
+    numbers = _allocate_concurrently(pg_url, engine, on)
+    _check_distinct_consecutive(engine, numbers, on, opening)
+
+
+def _migrate_to(engine: Engine, revision: str) -> None:
+    from alembic import command
+
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        if revision == "head":
+            command.upgrade(cfg, revision)
+        else:
+            command.downgrade(cfg, revision)
+
+
+def _check_migration_0006_keeps_existing_rows(engine: Engine) -> None:
+    """Registers and entries written before 0006 stay valid: opened explicitly, allocated (not imported)."""
+    _migrate_to(engine, "0005")
+    with engine.begin() as conn:
+        register_id = conn.execute(text("SELECT id FROM outgoingregister WHERE last_number = 9")).scalar_one()
+        conn.execute(text("INSERT INTO registerentry (register_id, number, number_symbol, issued_on, allocated_at) "
+                          "VALUES (:r, 10, '10/TTr-STTTT', :d, :d)"), {"r": register_id, "d": date(2024, 2, 20)})
+        conn.execute(text("UPDATE outgoingregister SET last_number = 10 WHERE id = :r"), {"r": register_id})
+    _migrate_to(engine, "head")
+    with session_scope(engine) as session:
+        entry = session.exec(select(RegisterEntry)).one()
+        assert (entry.number, entry.imported, entry.subject) == (10, False, None)
+        assert [r.opened for r in list_registers(session)] == ["explicitly", "explicitly"]
+        following = allocate_number(session, _agency(session).id, "plan", date(2024, 2, 21), "KH-STTTT", None)
+        assert following.number_symbol == "11/KH-STTTT"
+
+
+def test_migration_0006_on_sqlite(engine: Engine) -> None:
+    _check_migration_0006_keeps_existing_rows(engine)
+
+
+def test_migration_0006_on_postgresql(pg_url: str) -> None:
+    from models.sample_data import load_directory
+
+    engine = make_engine(pg_url)
+    with session_scope(engine) as session:
+        load_directory(session)
+    _check_migration_0006_keeps_existing_rows(engine)
+    engine.dispose()
