@@ -37,8 +37,7 @@ from models.legal_text import clean_text, parse_date, short_date
 PACKAGED_FILE = Path(__file__).parent / "calendar" / "vn_public_sector.yaml"
 FIRST_YEAR, LAST_YEAR = holidays.VN.start_year, holidays.VN.end_year
 WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
-STATUTE = f"Bộ luật Lao động 2019, Điều 112 (holidays {holidays.__version__})"
-PACKAGE_SWAP = f"hoán đổi ngày làm việc của Chính phủ (holidays {holidays.__version__})"
+PACKAGE = f"holidays {holidays.__version__}"  # the source of what the package computes
 # The package names a swapped day off "Ngày nghỉ (thay cho ngày DD/MM/YYYY)" in Vietnamese.
 SWAP_NAME = re.compile(r"Ngày nghỉ \(thay cho ngày (\d{2}/\d{2}/\d{4})\)")
 ANNOUNCEMENT_KEYS = ("year", "source", "days_off", "working_saturdays", "recorded_by", "recorded_on")
@@ -101,8 +100,8 @@ def _statutory(year: int) -> tuple[dict[date, tuple[Entry, ...]], dict[date, tup
             made_up[parse_date(swap[1])] = f"Làm bù cho {_day(d)}"
         if d.year == year:
             reason = Reason.SWAP if swap else Reason.HOLIDAY if d in plain else Reason.OBSERVED
-            off[d] = (Entry(d, name, reason, PACKAGE_SWAP if swap else STATUTE),)
-    saturdays = {d: (Entry(d, made_up.get(d, "Làm bù"), Reason.SWAP, PACKAGE_SWAP),)
+            off[d] = (Entry(d, name, reason, PACKAGE),)
+    saturdays = {d: (Entry(d, made_up.get(d, "Làm bù"), Reason.SWAP, PACKAGE),)
                  for d in sorted(found.weekend_workdays) if d.year == year}
     return off, saturdays
 

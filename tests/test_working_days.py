@@ -12,6 +12,7 @@ import pytest
 import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from models.assignments import Notice, NoticeKind, notices_due
 from models.audit import Action, AuditEntry
@@ -269,3 +270,42 @@ def test_the_agency_file_can_live_elsewhere(engine: Engine, tmp_path: Path, monk
     announce(spec, "vt-ubnd", engine)
     assert elsewhere.exists() and not (tmp_path / "home" / "calendar.yaml").exists()
     assert calendar().announced(2026)
+
+
+@pytest.fixture
+def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The `vanban` app in this process, on the sample directory's database."""
+    from models.db import get_engine
+
+    monkeypatch.setenv("VANBAN_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("COLUMNS", "200")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    return CliRunner()
+
+
+def test_calendar_show_and_announce_from_the_command_line(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:
+    from flows.cli import app
+
+    shown = cli.invoke(app, ["calendar", "show", "2026"])
+    assert shown.exit_code == 0, shown.output
+    assert "warning: no public-sector announcement of days off is recorded for 2026" in shown.stderr
+    assert "thứ Ba 17/02/2026" in shown.stdout and "Tết Nguyên Đán" in shown.stdout
+    assert "announcements: none recorded" in shown.stdout and "249 working days in 2026" in shown.stdout
+    as_json = cli.invoke(app, ["calendar", "show", "2026", "--json"])
+    assert json.loads(as_json.stdout)["working_days"] == 249
+    assert cli.invoke(app, ["calendar", "add", "23/02/2026", "-5"]).stdout.strip() == "09/02/2026"
+
+    spec = tmp_path / "tet-2026.yaml"
+    spec.write_text(TEST_TET_2026, encoding="utf-8")
+    recorded = cli.invoke(app, ["calendar", "announce", str(spec), "--as", "vt-ubnd"])
+    assert recorded.exit_code == 0, recorded.output
+    assert "recorded for 2026: Thông báo thử nghiệm (test data) — 1 day(s) off, 1 make-up Saturday(s)" in recorded.stdout
+    after = cli.invoke(app, ["calendar", "add", "23/02/2026", "-5"])
+    assert after.stdout.strip() == "06/02/2026" and after.stderr == ""
+    again = cli.invoke(app, ["calendar", "announce", str(spec), "--as", "vt-ubnd"])
+    assert again.exit_code == 1 and "Traceback" not in again.output
+    assert again.stderr.startswith("error: days_off[0]: thứ Sáu 13/02/2026")
+    assert "(calendar.duplicate-date)" in again.stderr and len(announcements_audited(engine)) == 1
+    unknown = cli.invoke(app, ["calendar", "show", "2101"])
+    assert unknown.exit_code == 1 and "no year 2101" in unknown.stderr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from flows.cli import approvals, audit, check, db, directory, distribution, documents, registers, reporting, running
+from flows.cli import approvals, audit, calendar, check, db, directory, distribution, documents, registers, reporting, running
 
 app = typer.Typer(help="vanban — Vietnamese administrative documents from draft to issue (Decree 30/2020/NĐ-CP).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -18,4 +18,5 @@ for area in (documents, approvals, check, registers, running, reporting, distrib
 app.add_typer(db.app, name="db")
 app.add_typer(directory.app, name="directory")
 app.add_typer(audit.app, name="audit")
+app.add_typer(calendar.app, name="calendar")
 app.add_typer(distribution.receipts_app, name="receipts")
