@@ -309,3 +309,19 @@ def test_calendar_show_and_announce_from_the_command_line(cli: CliRunner, engine
     assert "(calendar.duplicate-date)" in again.stderr and len(announcements_audited(engine)) == 1
     unknown = cli.invoke(app, ["calendar", "show", "2101"])
     assert unknown.exit_code == 1 and "no year 2101" in unknown.stderr
+
+
+def test_commands_that_count_working_days_warn_of_an_unannounced_year(
+        cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.cli import app
+
+    monkeypatch.setenv("VANBAN_TODAY", "2026-11-29")
+    get_settings.cache_clear()
+    listed = cli.invoke(app, ["assignments", "--json"])
+    assert listed.exit_code == 0, listed.output
+    assert json.loads(listed.stdout) == []
+    assert "warning: no public-sector announcement of days off is recorded for 2026" in listed.stderr
+    spec = tmp_path / "tet-2026.yaml"
+    spec.write_text(TEST_TET_2026, encoding="utf-8")
+    assert cli.invoke(app, ["calendar", "announce", str(spec), "--as", "vt-ubnd"]).exit_code == 0
+    assert cli.invoke(app, ["assignments", "--json"]).stderr == ""

@@ -12,6 +12,7 @@ from rich import box
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from flows.cli.calendar import warn_unannounced
 from flows.cli.common import add_row, console, ready_engine, user_errors
 from models.assignments import overview
 from models.config import today
@@ -38,6 +39,11 @@ def print_assignments(engine: Engine, *, title: str, overdue: bool = False, on: 
     return rows
 
 
+def warn_unannounced_years(day: date, rows: list[dict[str, Any]]) -> None:
+    """Warn when the working days counted to these deadlines cross a year without a recorded announcement."""
+    warn_unannounced(day, *(parse_date(r["due"]) for r in rows if r["due"]))
+
+
 @app.command("assignments")
 @user_errors
 def assignments_cmd(
@@ -48,10 +54,12 @@ def assignments_cmd(
     engine = ready_engine()
     if as_json:
         with session_scope(engine) as session:
-            print(json.dumps(overview(session, today(), overdue_only=overdue), ensure_ascii=False, indent=2))
-        return
-    rows = print_assignments(engine, title=f"Assignments on {today():%d/%m/%Y}", overdue=overdue)
-    console.print(f"{len(rows)} assignment(s)")
+            rows = overview(session, today(), overdue_only=overdue)
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        rows = print_assignments(engine, title=f"Assignments on {today():%d/%m/%Y}", overdue=overdue)
+        console.print(f"{len(rows)} assignment(s)")
+    warn_unannounced_years(today(), rows)
 
 
 @app.command("track")
@@ -75,7 +83,7 @@ def track_cmd(
         console.print(f"{n['kind']} for assignment #{n['assignment']} ({n['day']}) to {', '.join(n['to'])}: {n['state']}")
     if not result["notices"]:
         console.print(f"nothing to send on {day:%d/%m/%Y}")
-    print_assignments(engine, title=f"Assignments on {day:%d/%m/%Y}", on=day)
+    warn_unannounced_years(day, print_assignments(engine, title=f"Assignments on {day:%d/%m/%Y}", on=day))
 
 
 @app.command("serve")
