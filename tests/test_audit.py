@@ -334,7 +334,7 @@ def test_audit_commands(chain_home: Path, tmp_path: Path) -> None:
     assert csv_text.splitlines()[0].startswith("seq,at,at_vietnam,actor,action") and len(csv_text.splitlines()) == 17
     runs = vanban(chain_home, "audit", "runs", "374/QĐ-UBND")
     assert runs.returncode == 0 and "no Prefect flow runs" in runs.stdout
-    book = vanban(chain_home, "register", "ubnd-tinh", "--year", "2024", "--incoming", "--docx", str(tmp_path / "den.docx"))
+    book = vanban(chain_home, "register", "show", "ubnd-tinh", "--year", "2024", "--incoming", "--docx", str(tmp_path / "den.docx"))
     assert book.returncode == 0 and (tmp_path / "den.docx").exists() and "10/TTr-STTTT" in book.stdout
 
     engine = make_engine(f"sqlite:///{chain_home / 'vanban.db'}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -68,15 +69,57 @@ def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -
     assert "10/TTr-STTTT" in issued.stdout and "10-TTr-STTTT.docx" in issued.stdout
     listing = vanban("documents", env=home)
     assert "10/TTr-STTTT" in listing.stdout and "issued" in listing.stdout
-    shown = vanban("register", "sttt", "--year", "2024", env=home)
+    shown = vanban("register", "show", "sttt", "--year", "2024", env=home)
     assert "10/TTr-STTTT" in shown.stdout and "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in shown.stdout
     voided = vanban("void", "1", "--reason", "ban hành nhầm", "--as", "vt-sttt", env=home)
     assert voided.returncode == 0 and "voided" in voided.stdout
-    assert "Hủy số: ban hành nhầm" in vanban("register", "sttt", "--year", "2024", env=home).stdout
+    assert "Hủy số: ban hành nhầm" in vanban("register", "show", "sttt", "--year", "2024", env=home).stdout
     trail = vanban("audit", "show", "10/TTr-STTTT", env=home).stdout
     assert [a for a in ("drafted", "signed", "number_allocated", "issued", "number_voided") if a in trail] == \
         ["drafted", "signed", "number_allocated", "issued", "number_voided"]
     assert "vt-sttt (Lý Thị Ngọc)" in trail
+
+
+def test_registers_by_year_open_by_themselves_explicitly_and_from_a_legacy_file(tmp_path: Path,
+                                                                                 home: dict[str, str]) -> None:
+    assert vanban("directory", "load-sample", env=home).returncode == 0
+    spec = tmp_path / "ttr.yaml"
+    spec.write_text(yaml.safe_dump(seed_spec("submission"), allow_unicode=True), encoding="utf-8")
+    assert vanban("draft", str(spec), "--as", "cv-sttt", env=home).returncode == 0
+    assert vanban("sign", "1", env=home).returncode == 0
+    issued = vanban("issue", "1", "--as", "vt-sttt", env={**home, "VANBAN_TODAY": "2026-01-05"})  # 2024 registers only
+    assert issued.returncode == 0 and "01/TTr-STTTT" in issued.stdout, issued.stderr
+    listed = json.loads(vanban("register", "list", "sttt", "--year", "2026", "--json", env=home).stdout)
+    assert listed == [{"agency": "sttt", "year": 2026, "series": "chung", "kinds": "*", "last_number": 1,
+                       "opened": "automatically from 2024", "imported": 0}]
+    exported = json.loads(vanban("audit", "export", "--format", "json", env=home).stdout)
+    opened = [json.loads(e["details"]) for e in exported if e["action"] == "register_opened"]
+    assert opened == [{"agency": "sttt", "year": 2026, "series": "chung", "kinds": "*", "opening_number": 0,
+                       "opened": "automatically from 2024"}]
+    # UBND tỉnh keeps its decisions apart in 2026 and brings the numbers it gave before vanban
+    made = vanban("register", "open", "ubnd-tinh", "--year", "2026", "--series", "qd", "--kinds", "decision",
+                  "--as", "vt-ubnd", env=home)
+    assert made.returncode == 0 and "next number 01" in made.stdout, made.stderr
+    legacy = tmp_path / "so-qd-2026.csv"
+    legacy.write_text("number,symbol,date,subject\n1,QĐ-UBND,02/01/2026,Quyết định A\n"
+                      "2,QĐ-UBND,05/01/2026,Quyết định B\n", encoding="utf-8")
+    imported = vanban("register", "import", "ubnd-tinh", str(legacy), "--year", "2026", "--series", "qd",
+                      "--as", "vt-ubnd", env=home)
+    assert imported.returncode == 0 and "numbers 01-02" in imported.stdout and "next number 03" in imported.stdout
+    again = vanban("register", "import", "ubnd-tinh", str(legacy), "--year", "2026", "--series", "qd",
+                   "--as", "vt-ubnd", env=home)
+    assert again.returncode == 1 and len(again.stderr.strip().splitlines()) == 1 and "Traceback" not in again.stderr
+    assert "line 2 (01/QĐ-UBND): the register 'qd' of 'ubnd-tinh' for 2026 has numbers 01, 02 already" in \
+        " ".join(again.stderr.split())
+    clash = vanban("register", "open", "ubnd-tinh", "--year", "2026", "--series", "qd2", "--kinds", "decision,plan",
+                   "--as", "vt-ubnd", env=home)
+    assert clash.returncode == 1 and "series 'qd2' and 'qd' of agency 'ubnd-tinh'" in " ".join(clash.stderr.split())
+    with sqlite3.connect(Path(home["VANBAN_HOME"]) / "vanban.db") as conn:
+        assert conn.execute("select count(*) from registerentry where imported").fetchone()[0] == 2
+        assert conn.execute("select count(*) from outgoingregister where year = 2026").fetchone()[0] == 2
+    book = json.loads(vanban("register", "show", "ubnd-tinh", "--year", "2026", "--json", env=home).stdout)
+    assert [(e["Số, ký hiệu văn bản"], e["Ghi chú"]) for e in book["entries"]] == [
+        ("01/QĐ-UBND", "(nhập từ sổ cũ)"), ("02/QĐ-UBND", "(nhập từ sổ cũ)")]
 
 
 def _documents(home: dict[str, str]) -> int:
@@ -112,7 +155,7 @@ def test_user_mistakes_never_print_a_traceback(tmp_path: Path, home: dict[str, s
         (("draft", str(tmp_path / "notyaml.yaml")), "is not valid YAML"),
         (("issue", "7", "--date", "30/02/2024"), "date: 30/02/2024 is not a calendar date"),
         (("sign", "42"), "document: no document #42"),
-        (("register", "xyz"), "no agency with code 'xyz'"),
+        (("register", "show", "xyz"), "no agency with code 'xyz'"),
         (("audit", "show", "999/QĐ-UBND"), "no issued document 999/QĐ-UBND"),
         (("audit", "show", "abc"), "is neither an id nor a number and symbol"),
         (("draft", str(tmp_path / "notyaml.yaml"), "--as", "x"), "is not valid YAML"),
