@@ -8,8 +8,8 @@ from datetime import date
 from sqlmodel import Session
 
 from models import composition as c
-from models.directory import Agency, Official
-from models.document import KIND_INFO, AddresseeRole, Document, DocumentKind, DocumentStatus
+from models.directory import Official, agency_at, position_of
+from models.document import KIND_INFO, AddresseeRole, Document, DocumentKind, DocumentStatus, directory_date
 from models.drafting import addressees
 from models.legal_text import date_line, list_items, number_line, signer_block, upper
 from models.schemas import Body, Citation
@@ -44,8 +44,9 @@ class DocumentView:
 
 def build_view(session: Session, doc: Document) -> DocumentView:
     """Everything printed on ``doc``, composed by the legal-text rules."""
-    issuer = session.get(Agency, doc.issuer_id)
-    parent = session.get(Agency, issuer.parent_id) if issuer.parent_id else None
+    on = directory_date(doc)  # the header and the signer's title as they were on the document's date
+    issuer = agency_at(session, doc.issuer_id, on)
+    parent = agency_at(session, issuer.parent_id, on) if issuer.parent_id else None
     type_name = KIND_INFO[doc.kind][0]
     body = Body.model_validate(doc.body)
     bases = [[Citation.model_validate(cit) for cit in line] for line in doc.legal_bases]
@@ -55,7 +56,9 @@ def build_view(session: Session, doc: Document) -> DocumentView:
     signer_name = None
     if doc.signer_id is not None and doc.authority_form is not None:
         signer = session.get(Official, doc.signer_id)
-        signer_lines = signer_block(doc.authority_form, head_title=issuer.head_title, signer_title=signer.title,
+        position = position_of(session, signer, on, issuer.id) or position_of(session, signer, on)
+        signer_lines = signer_block(doc.authority_form, head_title=issuer.head_title,
+                                    signer_title=position.title if position else signer.title,
                                     collective=issuer.collective_name)
         signer_name = signer.full_name
     kinh_gui = [a.text for a in addressees(session, doc, AddresseeRole.KINH_GUI)]

@@ -5,6 +5,7 @@ returns it for more information (a human step), which reopens the assignment."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from pydantic import Field
@@ -33,10 +34,10 @@ class ImplementationReport(ChainRequest):
 
 
 @task(name="compose-report")
-def compose(database: str, spec: ReportSpec) -> tuple[dict[str, Any], int]:
-    """The Báo cáo's draft, checked against the assignment and its plan (nothing written)."""
+def compose(database: str, spec: ReportSpec, on: date) -> tuple[dict[str, Any], int]:
+    """The Báo cáo's draft for its date, checked against the assignment and its plan (nothing written)."""
     with session_scope(get_engine(database)) as session:
-        draft_spec, assignment = compose_report(session, spec)
+        draft_spec, assignment = compose_report(session, spec, on)
         return draft_spec, assignment.id
 
 
@@ -96,7 +97,7 @@ def report_implementation(request: ImplementationReport) -> dict[str, Any]:
     on = request.issued_on or today()
     report_id = request.document
     if report_id is None:
-        draft_spec, assignment_id = compose(database, request.report)
+        draft_spec, assignment_id = compose(database, request.report, on)
         check_date(database, assignment_id, on)
         report_id = draft(database, draft_spec, request.drafted_by)
         render_draft(database, files, report_id)

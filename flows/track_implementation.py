@@ -72,10 +72,10 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
     with session_scope(engine) as session:
         assignment = session.get(Assignment, assignment_id)
         messages = []
-        for owner_kind, owner_id, label, code in notice_recipients(session, assignment, NoticeKind(kind)):
+        for owner_kind, owner_id, label, code in notice_recipients(session, assignment, NoticeKind(kind), day):
             mid = f"<notice-{notice_id}.{code.replace('/', '-')}@{get_settings().mail_domain}>"
             message = notice_message(session, assignment, kind, left, label, mid)
-            urls = [c.url for c in channels_of(session, owner_kind, owner_id)]
+            urls = [c.url for c in channels_of(session, owner_kind, owner_id, day)]
             messages.append((code, urls, message))
     sender = Sender(relay or get_settings().smtp_url, get_settings().max_attachment_bytes)
     outcomes = []

@@ -8,12 +8,14 @@ from models.assignments import Assignment, AssignmentNotice
 from models.audit import AuditEntry, AuditHead
 from models.channels import Channel
 from models.deliveries import Delivery
-from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
+from models.directory import (
+    Agency, AgencyGroup, AgencyGroupMember, AgencyVersion, Official, Position, SigningAuthority, Unit,
+)
 from models.document import Addressee, Document, DocumentLink, GeneratedFile
 from models.incoming import IncomingEntry
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

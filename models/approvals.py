@@ -21,11 +21,11 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
 from models.db import session_scope
-from models.directory import Agency, Official, SigningAuthority
-from models.document import KIND_INFO, Document, DocumentStatus, enum_type, utcnow
+from models.config import today
+from models.directory import Official, SigningAuthority, agency_by_code, in_force, leaders_of, office_of
+from models.document import KIND_INFO, Document, DocumentStatus, directory_date, enum_type, utcnow
 from models.errors import RuleViolation
 from models.legal_text import clean_text
-from models.recipients import agency_by_code
 from models.signing import sign_document
 
 
@@ -75,8 +75,7 @@ def default_chain(session: Session, document: Document) -> list[StepSpec]:
     """A decision of a People's Committee is checked by its Office's leadership first; every document is
     then signed by the competent leader."""
     steps = []
-    issuer = session.get(Agency, document.issuer_id)
-    office = session.exec(select(Agency).where(Agency.parent_id == issuer.id, Agency.category == "office")).first()
+    office = office_of(session, document.issuer_id, directory_date(document))
     if document.kind.value == "decision" and office is not None:
         steps.append(StepSpec("Kiểm tra nội dung, thể thức", "review", (f"leaders:{office.code}",)))
     steps.append(StepSpec("Ký ban hành", "sign", ("signer",)))
@@ -87,17 +86,17 @@ def _approvers(session: Session, document: Document, targets: tuple[str, ...], f
     codes: list[str] = []
     for target in targets:
         kind, _, code = target.partition(":")
-        if kind == "leaders":
+        if kind == "leaders":  # the leadership as it stands today: who can answer now
             agency = agency_by_code(session, code, field)
-            found = [o.code for o in session.exec(
-                select(Official).where(Official.agency_id == agency.id, Official.is_leader).order_by(Official.id))]
+            found = [o.code for o in leaders_of(session, agency.id, today())]
         elif kind == "official":
             found = [code] if session.exec(select(Official).where(Official.code == code)).first() else []
         elif kind == "signer":
             if document.signer_id is not None:
                 found = [session.get(Official, document.signer_id).code]
             else:
-                grants = session.exec(select(SigningAuthority).where(SigningAuthority.agency_id == document.issuer_id))
+                grants = session.exec(select(SigningAuthority).where(SigningAuthority.agency_id == document.issuer_id,
+                                                                     in_force(SigningAuthority, today())))
                 found = sorted({session.get(Official, g.official_id).code for g in grants if g.covers(document.kind.value)})
         else:
             raise RuleViolation(field, "approval.target", f"'{target}' is not leaders:…, official:… or signer")
@@ -195,6 +194,15 @@ def _steps(session: Session, document: Document) -> list[ApprovalStep]:
 
 def _open_steps(session: Session, document: Document) -> list[ApprovalStep]:
     return [s for s in _steps(session, document) if s.status in (StepStatus.PENDING, StepStatus.WAITING)]
+
+
+def refuse_outside_chain(session: Session, document: Document) -> None:
+    """A document in its approval chain is signed at its signing step (ký theo trình tự), never directly."""
+    waiting = next(iter(_open_steps(session, document)), None)
+    if waiting is not None:
+        raise RuleViolation("document", "approval.in-progress",
+                            f"document #{document.id} is in its approval chain: answer step #{waiting.id} "
+                            "('vanban approvals' lists what waits)")
 
 
 def pending(session: Session) -> list[ApprovalStep]:

@@ -20,7 +20,10 @@ from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
-from models.directory import Agency, Official
+from models.config import today
+from models.directory import (
+    Agency, Official, agency_at, agency_by_code, leaders_of, office_of, position_of, signer_label,
+)
 from models.document import Document, enum_type, utcnow
 from models.errors import RuleViolation
 from models.working_days import Calendar, add_working_days, calendar, working_days_between
@@ -71,7 +74,6 @@ class AssignmentNotice(SQLModel, table=True):
 
 def open_assignments(session: Session, decision: Document, *, actor: str = "system") -> list[Assignment]:
     """On issue: the decision's assignments become tracked obligations (in the issuing transaction)."""
-    from models.recipients import agency_by_code
     from models.schemas import Assignment as AssignmentIn
 
     created = []
@@ -83,7 +85,7 @@ def open_assignments(session: Session, decision: Document, *, actor: str = "syst
                                 f"the deadline {spec.due:%d/%m/%Y} is before the decision's date {decision.issued_on:%d/%m/%Y}")
         if spec.due is not None:
             calendar().known(spec.due, f"{field}.due")
-        lead = agency_by_code(session, spec.lead, f"{field}.lead")
+        lead = agency_by_code(session, spec.lead, f"{field}.lead", decision.issued_on)
         assignment = Assignment(decision_id=decision.id, position=i, lead_id=lead.id, cooperating=spec.cooperating,
                                 task=spec.task, report_to_id=decision.issuer_id, due=spec.due)
         session.add(assignment)
@@ -139,20 +141,20 @@ def claim_notice(session: Session, assignment: Assignment, notice: Notice) -> As
     return row
 
 
-def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind) -> list[tuple[str, int, str, str]]:
+def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind,
+                      on: date | None = None) -> list[tuple[str, int, str, str]]:
     """(kind, id, label, code) of who gets a notice: the lead agency's head for a reminder; for an escalation
     the leadership of the Office of the agency owed the report (LĐVP), and the decision's signer."""
-    lead = session.get(Agency, assignment.lead_id)
+    on = on or today()  # notices go to whoever holds the positions on the day they are for
+    lead = agency_at(session, assignment.lead_id, on)
     if kind is NoticeKind.REMINDER:
         return [("agency", lead.id, f"{lead.head_title} {lead.name}", lead.code)]
-    owed = session.get(Agency, assignment.report_to_id)
-    office = session.exec(select(Agency).where(Agency.parent_id == owed.id, Agency.category == "office")).first()
-    people = list(session.exec(select(Official).where(Official.agency_id == office.id, Official.is_leader)
-                               .order_by(Official.id))) if office else []
+    office = office_of(session, assignment.report_to_id, on)
+    people = leaders_of(session, office.id, on) if office else []
     signer_id = session.get(Document, assignment.decision_id).signer_id
-    if signer_id is not None and signer_id not in {o.id for o in people}:
+    if signer_id is not None and signer_id not in {o.id for o in people} and position_of(session, signer_id, on):
         people.append(session.get(Official, signer_id))
-    return [("official", o.id, f"{o.title} {o.full_name}", o.code) for o in people]
+    return [("official", o.id, signer_label(session, o, on), o.code) for o in people]
 
 
 def settle_notice(session: Session, row: AssignmentNotice, outcomes: list[dict[str, Any]], *, actor: str = "system") -> None:

@@ -13,18 +13,21 @@ import difflib
 import os
 import re
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, Session, SQLModel, select
+from sqlmodel import Field, Session, select
 
+from models.directory import Dated, in_force
 from models.errors import RuleViolation
 
 REFERENCE = re.compile(r"\{(env|secret):([A-Za-z0-9_.-]+)\}")
 _MARKER = "VANBANSECRETREF{}X"
 
 
-class Channel(SQLModel, table=True):
-    """One apprise URL of a recipient (``owner_kind`` agency, unit or official)."""
+class Channel(Dated, table=True):
+    """One apprise URL of a recipient (``owner_kind`` agency, unit or official), in force for a time like every
+    directory fact: a document is sent through the channels in force on the send date."""
 
     __table_args__ = (UniqueConstraint("owner_kind", "owner_id", "url"),)
     id: int | None = Field(default=None, primary_key=True)
@@ -155,6 +158,7 @@ def add_channel(session: Session, owner_kind: str, owner_id: int, url: str, fiel
     return channel
 
 
-def channels_of(session: Session, owner_kind: str, owner_id: int) -> list[Channel]:
-    return list(session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id)
-                             .order_by(Channel.id)))
+def channels_of(session: Session, owner_kind: str, owner_id: int, on: date | None = None) -> list[Channel]:
+    """A recipient's channels in force on ``on`` (all of them when ``on`` is None)."""
+    return list(session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
+                                                   in_force(Channel, on)).order_by(Channel.id)))

@@ -25,6 +25,7 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
 from models.channels import ChannelError, channels_of, check_url, redact
+from models.config import today
 from models.document import Document, DocumentStatus, enum_type, utcnow
 from models.errors import RuleViolation
 from models.legal_text import ascii_fold, number_symbol
@@ -100,10 +101,11 @@ def plan(session: Session, document: Document) -> list[PlanLine]:
         raise RuleViolation("document", "distribution.issued-only",
                             f"only an issued document is distributed; document #{document.id} is {document.status.value}")
     out: list[PlanLine] = []
-    for line in resolve_distribution(session, document):
+    on = today()  # the send date: who exists then, and their channels then
+    for line in resolve_distribution(session, document, on):
         planned = []
         for r in line.recipients:
-            urls = [c.url for c in channels_of(session, r.kind, r.id)]
+            urls = [c.url for c in channels_of(session, r.kind, r.id, on)]
             problems = {}
             for url in urls:
                 try:

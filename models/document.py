@@ -79,6 +79,8 @@ class Document(SQLModel, table=True):
     symbol: str = Field(description="Ký hiệu without number, e.g. 'QĐ-UBND'")
     number: int | None = Field(default=None, description="Allocated on issue from the outgoing register")
     issued_on: date | None = None
+    as_of: date | None = Field(default=None, description="The day the draft was written for: the directory of that day "
+                                                         "drafts and signs it; once issued, its date of issue counts")
     place: str
     subject: str = Field(description="Trích yếu")
     competence: str | None = Field(default=None, description="Authority line of a QĐ, e.g. 'Chủ tịch Ủy ban nhân dân tỉnh …'")
@@ -90,6 +92,11 @@ class Document(SQLModel, table=True):
     is_sample: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+def directory_date(document: Document) -> date | None:
+    """The day whose directory applies to a document: its date of issue, else the day it was drafted for."""
+    return document.issued_on or document.as_of
 
 
 class DocumentLink(SQLModel, table=True):

@@ -6,18 +6,22 @@ and the caller's rollback leaves nothing half-written.
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
 from models import composition as c
 from models.audit import Action, record
-from models.directory import Agency
+from models.config import today
+from models.directory import Agency, agency_at, agency_by_code, official_by_code, unit_by_ref
 from models.document import (
-    KIND_INFO, Addressee, AddresseeRole, Document, DocumentKind, DocumentLink, DocumentStatus, LinkRelation, utcnow,
+    KIND_INFO, Addressee, AddresseeRole, Document, DocumentKind, DocumentLink, DocumentStatus, LinkRelation,
+    directory_date, utcnow,
 )
 from models.errors import RuleViolation
 from models.legal_text import check_abbreviation, number_symbol, symbol
-from models.recipients import agency_by_code, check_recipients, official_by_code, resolve_lines, unit_by_ref
+from models.recipients import check_recipients, resolve_lines
 from models.schemas import AddresseeIn, Article, DocumentCreate
 from models.signing import authority_form_for
 
@@ -45,13 +49,15 @@ def _issued(session: Session, doc_id: int, field: str, kind: DocumentKind) -> Do
 
 
 def _ref(session: Session, doc: Document) -> tuple[str, str]:
-    """('Kế hoạch số 11/KH-STTTT ngày 20/02/2024', 'Giám đốc Sở Thông tin và Truyền thông')."""
-    issuer = session.get(Agency, doc.issuer_id)
+    """('Kế hoạch số 11/KH-STTTT ngày 20/02/2024', 'Giám đốc Sở Thông tin và Truyền thông'): the issuer as it was
+    named on the cited document's date."""
+    issuer = agency_at(session, doc.issuer_id, directory_date(doc))
     ref = c.reference(KIND_INFO[doc.kind][0], number_symbol(doc.number, doc.symbol), doc.issued_on)
     return ref, c.head_phrase(issuer.head_title, issuer.name)
 
 
-def _compose_decision(session: Session, spec: DocumentCreate, issuer: Agency, links: list[tuple[LinkRelation, int]]) -> tuple[dict, int | None]:
+def _compose_decision(session: Session, spec: DocumentCreate, issuer: Agency, links: list[tuple[LinkRelation, int]],
+                      on: date) -> tuple[dict, int | None]:
     """A decision's body from data: proposal line, approving article, assignments, executing article."""
     type_name = KIND_INFO[DocumentKind.DECISION][0]
     if spec.competence is None:
@@ -75,7 +81,7 @@ def _compose_decision(session: Session, spec: DocumentCreate, issuer: Agency, li
     if body.assignments:
         paragraphs = []
         for i, a in enumerate(body.assignments):
-            lead = agency_by_code(session, a.lead, f"body.assignments[{i}].lead")
+            lead = agency_by_code(session, a.lead, f"body.assignments[{i}].lead", on)
             paragraphs.append(c.assignment_text(a, c.head_phrase(lead.head_title, lead.name)))
         articles.append(Article(title="Tổ chức thực hiện", paragraphs=paragraphs))
     executing: int | None = None
@@ -108,7 +114,8 @@ def revise_document(session: Session, document: Document, spec: DocumentCreate |
 def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: Document | None) -> Document:
     if isinstance(spec, dict):
         spec = parse_create(spec)
-    issuer = agency_by_code(session, spec.issuer, "issuer")
+    on = spec.dated or today()  # the directory of the day the draft is written for
+    issuer = agency_by_code(session, spec.issuer, "issuer", on)
     if existing is not None and (existing.kind is not spec.kind or existing.issuer_id != issuer.id):
         raise RuleViolation("kind", "document.revise-same", "a revision keeps the document's kind and issuer")
     type_name, abbreviation = KIND_INFO[spec.kind]
@@ -119,14 +126,15 @@ def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: 
     else:
         sym = symbol(abbreviation, issuer.abbreviation)
     if spec.drafting_unit:
-        unit_by_ref(session, spec.drafting_unit if "/" in spec.drafting_unit else f"{issuer.code}/{spec.drafting_unit}", "drafting_unit")
+        unit_by_ref(session, spec.drafting_unit if "/" in spec.drafting_unit else f"{issuer.code}/{spec.drafting_unit}",
+                    "drafting_unit", on)
     if spec.kind in (DocumentKind.SUBMISSION, DocumentKind.OFFICIAL_LETTER) and not spec.kinh_gui:
         raise RuleViolation("kinh_gui", "kinh-gui.required", f"a {type_name} names its addressees under 'Kính gửi'")
 
     links: list[tuple[LinkRelation, int]] = [(link.relation, link.document) for link in spec.links]
     executing: int | None = None
     if spec.kind is DocumentKind.DECISION:
-        body, executing = _compose_decision(session, spec, issuer, links)
+        body, executing = _compose_decision(session, spec, issuer, links, on)
         competence = c.competence_line(spec.competence, issuer.head_title, issuer.name)
     else:
         if spec.approves or spec.responds_to or spec.executors or spec.competence:
@@ -135,21 +143,21 @@ def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: 
 
     check_recipients(spec.recipients)
     articles = {executing: spec.executors} if executing else {}
-    resolve_lines(session, spec.kinh_gui, "kinh_gui", issuer=issuer)
-    resolve_lines(session, spec.executors, "executors", issuer=issuer)
-    resolve_lines(session, spec.recipients, "recipients", issuer=issuer, articles=articles, kinh_gui=spec.kinh_gui)
+    resolve_lines(session, spec.kinh_gui, "kinh_gui", issuer=issuer, on=on)
+    resolve_lines(session, spec.executors, "executors", issuer=issuer, on=on)
+    resolve_lines(session, spec.recipients, "recipients", issuer=issuer, articles=articles, kinh_gui=spec.kinh_gui, on=on)
 
     signer_id = form = None
     if spec.signer:
-        official = official_by_code(session, spec.signer, "signer")
-        form = authority_form_for(session, official, issuer, spec.kind, spec.authority_form)
+        official = official_by_code(session, spec.signer, "signer", on)
+        form = authority_form_for(session, official, issuer, spec.kind, spec.authority_form, on=on)
         signer_id = official.id
     for i, (_relation, target_id) in enumerate(links):
         if session.get(Document, target_id) is None:
             raise RuleViolation(f"links[{i}].document", "document.unknown", f"no document #{target_id}")
 
     fields = dict(
-        kind=spec.kind, issuer_id=issuer.id, drafting_unit=spec.drafting_unit, symbol=sym, place=issuer.place,
+        kind=spec.kind, issuer_id=issuer.id, drafting_unit=spec.drafting_unit, symbol=sym, place=issuer.place, as_of=on,
         subject=spec.subject, competence=competence,
         legal_bases=[[cit.model_dump(mode="json", exclude_none=True) for cit in line] for line in spec.legal_bases],
         body=body, signer_id=signer_id, authority_form=form, is_sample=spec.is_sample,

@@ -11,11 +11,13 @@ from sqlmodel import Session, select
 
 from models.audit import Action, record
 from models.assignments import open_assignments
+from models.directory import Official, agency_at, agency_by_code
 from models.document import Document, DocumentKind, DocumentStatus, GeneratedFile, utcnow
 from models.errors import RuleViolation
 from models.files import store
 from models.legal_text import file_stem
 from models.register import RegisterEntry, allocate_number
+from models.signing import authority_form_for
 
 
 def issue_document(session: Session, document: Document, issued_on: date, files_dir: Path, *,
@@ -27,6 +29,7 @@ def issue_document(session: Session, document: Document, issued_on: date, files_
     if document.status is not DocumentStatus.SIGNED:
         raise RuleViolation("status", "document.issue-signed",
                             f"only a signed document can be issued; document #{document.id} is {document.status.value}")
+    check_issuer_and_signer(session, document, issued_on)
     entry = allocate_number(session, document.issuer_id, document.kind.value, issued_on, document.symbol, document.id,
                             actor=actor)
     document.number = entry.number
@@ -41,6 +44,15 @@ def issue_document(session: Session, document: Document, issued_on: date, files_
     if document.kind is DocumentKind.DECISION:  # its assignments become tracked obligations, in this transaction
         open_assignments(session, document, actor=actor)
     return entry, stored
+
+
+def check_issuer_and_signer(session: Session, document: Document, issued_on: date) -> None:
+    """On the date of issue the issuing agency must exist and the signer still hold the authority signed with
+    (a merger or a move between signing and issue stops the issue: the document is signed again)."""
+    issuer = agency_at(session, document.issuer_id, None)
+    issuer = agency_by_code(session, issuer.code, "date", issued_on)
+    signer = session.get(Official, document.signer_id)
+    authority_form_for(session, signer, issuer, document.kind, document.authority_form, "date", on=issued_on)
 
 
 def save_rendering(session: Session, document: Document, purpose: str, data: bytes, files_dir: Path) -> GeneratedFile:

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlmodel import Session, select
 
-from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, Unit
+from models.directory import (
+    Agency, AgencyGroup, Official, Unit, agency_by_code, group_members, leaders_of, official_by_code, signer_label,
+    unit_by_ref,
+)
 from models.errors import NotFound, RuleViolation
+from models.legal_text import short_date
 from models.schemas import AddresseeIn, Target
 
 
@@ -27,76 +32,47 @@ class Recipient:
     label: str
 
 
-def agency_by_code(session: Session, code: str, field: str = "agency") -> Agency:
-    agency = session.exec(select(Agency).where(Agency.code == code)).first()
-    if agency is None:
-        raise NotFound(field, "directory.unknown-agency", f"no agency with code '{code}' in the directory")
-    return agency
-
-
-def official_by_code(session: Session, code: str, field: str = "official") -> Official:
-    official = session.exec(select(Official).where(Official.code == code)).first()
-    if official is None:
-        raise NotFound(field, "directory.unknown-official", f"no official with code '{code}' in the directory")
-    return official
-
-
-def unit_by_ref(session: Session, ref: str, field: str = "unit") -> Unit:
-    """A unit written 'agency-code/UNIT', e.g. 'vp-ubnd/P.VHXH'."""
-    agency_code, _, unit_code = ref.partition("/")
-    if not unit_code:
-        raise RuleViolation(field, "directory.unit-ref", f"'{ref}' must be written 'agency-code/UNIT'")
-    agency = agency_by_code(session, agency_code, field)
-    unit = session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == unit_code)).first()
-    if unit is None:
-        raise NotFound(field, "directory.unknown-unit", f"agency '{agency_code}' has no unit '{unit_code}'")
-    return unit
-
-
 def resolve_target(
     session: Session, target: Target, field: str, *, issuer: Agency,
-    articles: dict[int, Sequence[AddresseeIn]], kinh_gui: Sequence[AddresseeIn],
+    articles: dict[int, Sequence[AddresseeIn]], kinh_gui: Sequence[AddresseeIn], on: date | None,
 ) -> list[Recipient]:
-    """The concrete recipients one target names; an error naming ``field`` if it names nothing."""
+    """The concrete recipients one target names on ``on`` (the directory of that day); an error naming ``field``
+    if it names nothing."""
     t, code = target.type, target.code or ""
     if t in ("agency", "head"):
-        agency = agency_by_code(session, code, field)
+        agency = agency_by_code(session, code, field, on)
         label = agency.name if t == "agency" else f"{agency.head_title} {agency.name}"
         return [Recipient("agency", agency.id, label)]
     if t == "official":
-        official = official_by_code(session, code, field)
-        return [Recipient("official", official.id, f"{official.title} {official.full_name}")]
+        official = official_by_code(session, code, field, on)
+        return [Recipient("official", official.id, signer_label(session, official, on))]
     if t == "unit":
-        unit = unit_by_ref(session, code, field)
+        unit = unit_by_ref(session, code, field, on)
         return [Recipient("unit", unit.id, unit.name)]
     if t == "leaders":
-        agency = agency_by_code(session, code, field)
-        leaders = session.exec(
-            select(Official).where(Official.agency_id == agency.id, Official.is_leader).order_by(Official.id)
-        ).all()
+        agency = agency_by_code(session, code, field, on)
+        leaders = leaders_of(session, agency.id, on)
         if not leaders:
             raise RuleViolation(field, "recipients.leaders-empty", f"agency '{code}' has no leaders in the directory")
-        return [Recipient("official", o.id, f"{o.title} {o.full_name}") for o in leaders]
+        return [Recipient("official", o.id, signer_label(session, o, on, agency.id)) for o in leaders]
     if t == "group":
         group = session.exec(select(AgencyGroup).where(AgencyGroup.code == code)).first()
         if group is None:
             raise NotFound(field, "directory.unknown-group", f"no agency group with code '{code}'")
-        members = session.exec(
-            select(Agency).join(AgencyGroupMember, AgencyGroupMember.agency_id == Agency.id)
-            .where(AgencyGroupMember.group_id == group.id).order_by(Agency.id)
-        ).all()
-        if not members:
-            raise RuleViolation(field, "recipients.group-empty", f"group '{code}' ({group.name}) resolves to no agency")
-        return [Recipient("agency", a.id, f"{a.head_title} {a.name}") for a in members]
+        found = group_members(session, group, on) if group.holds_on(on) else []
+        if not found:
+            raise RuleViolation(field, "recipients.group-empty", f"group '{code}' ({group.name}) resolves to no agency"
+                                + (f" on {short_date(on)}" if on else ""))
+        return [Recipient("agency", a.id, f"{a.head_title} {a.name}") for a in found]
     if t == "article":
         number = int(code) if code.isdigit() else -1
         if number not in articles:
             raise RuleViolation(field, "recipients.article", f"the document has no article {code} naming parties")
-        return _resolve_lines(session, articles[number], f"{field}→Điều {number}", issuer=issuer, articles={}, kinh_gui=())
+        return _resolve_lines(session, articles[number], f"{field}→Điều {number}", issuer=issuer, articles={}, kinh_gui=(), on=on)
     if t == "above":
         if not kinh_gui:
             raise RuleViolation(field, "recipients.above", "'Như trên' needs Kính gửi addressees above")
-        return _resolve_lines(session, kinh_gui, f"{field}→Kính gửi", issuer=issuer, articles={}, kinh_gui=())
+        return _resolve_lines(session, kinh_gui, f"{field}→Kính gửi", issuer=issuer, articles={}, kinh_gui=(), on=on)
     if t == "archive":
         return []  # the archive copy is stored, not sent
     raise RuleViolation(field, "recipients.target", f"unknown target type '{t}'")  # pragma: no cover - Literal
@@ -104,12 +80,12 @@ def resolve_target(
 
 def _resolve_lines(
     session: Session, lines: Sequence[AddresseeIn], field: str, *, issuer: Agency,
-    articles: dict[int, Sequence[AddresseeIn]], kinh_gui: Sequence[AddresseeIn],
+    articles: dict[int, Sequence[AddresseeIn]], kinh_gui: Sequence[AddresseeIn], on: date | None,
 ) -> list[Recipient]:
     out: list[Recipient] = []
     for i, line in enumerate(lines):
         for target in line.targets:
-            for r in resolve_target(session, target, f"{field}[{i}]", issuer=issuer, articles=articles, kinh_gui=kinh_gui):
+            for r in resolve_target(session, target, f"{field}[{i}]", issuer=issuer, articles=articles, kinh_gui=kinh_gui, on=on):
                 if r not in out:
                     out.append(r)
     return out
@@ -117,10 +93,11 @@ def _resolve_lines(
 
 def resolve_lines(
     session: Session, lines: Sequence[AddresseeIn], field: str, *, issuer: Agency,
-    articles: dict[int, Sequence[AddresseeIn]] | None = None, kinh_gui: Sequence[AddresseeIn] = (),
+    articles: dict[int, Sequence[AddresseeIn]] | None = None, kinh_gui: Sequence[AddresseeIn] = (), on: date | None = None,
 ) -> list[Recipient]:
-    """Every concrete recipient named by ``lines``, each once, in order; raises on a line naming nothing real."""
-    return _resolve_lines(session, lines, field, issuer=issuer, articles=articles or {}, kinh_gui=kinh_gui)
+    """Every concrete recipient named by ``lines`` on ``on``, each once, in order; raises on a line naming nothing
+    real then."""
+    return _resolve_lines(session, lines, field, issuer=issuer, articles=articles or {}, kinh_gui=kinh_gui, on=on)
 
 
 def check_recipients(recipients: Sequence[AddresseeIn]) -> None:
@@ -152,9 +129,10 @@ class ResolvedLine:
     vague: tuple[str, ...] = ()  # lines it refers to ('Như Điều 3') that name nobody concrete: for the clerk
 
 
-def resolve_distribution(session: Session, document) -> list[ResolvedLine]:  # noqa: ANN001 - models.document.Document
-    """Every Nơi nhận line of an issued document, resolved on its own: a line that names nothing concrete,
-    or names what the directory no longer has, is unresolved and never blocks the others."""
+def resolve_distribution(session: Session, document, on: date | None = None) -> list[ResolvedLine]:  # noqa: ANN001 - models.document.Document
+    """Every Nơi nhận line of an issued document, resolved on its own with the directory of ``on`` (the send
+    date): a line that names nothing concrete, or names what the directory no longer has, is unresolved and never
+    blocks the others."""
     from models.document import AddresseeRole
     from models.drafting import addressees
 
@@ -173,7 +151,7 @@ def resolve_distribution(session: Session, document) -> list[ResolvedLine]:  # n
             out.append(ResolvedLine(i, line.text, problem="the line names no agency, unit or official of the directory"))
             continue
         try:
-            found = _resolve_lines(session, [line], f"recipients[{i}]", issuer=issuer, articles=articles, kinh_gui=kinh_gui)
+            found = _resolve_lines(session, [line], f"recipients[{i}]", issuer=issuer, articles=articles, kinh_gui=kinh_gui, on=on)
         except RuleViolation as exc:
             out.append(ResolvedLine(i, line.text, problem=exc.message))
             continue

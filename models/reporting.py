@@ -17,7 +17,8 @@ from sqlmodel import Session, select
 
 from models.assignments import Assignment, AssignmentState, find_assignment
 from models.composition import reference
-from models.directory import Agency, Official
+from models.config import today
+from models.directory import Agency, agency_at, head_of
 from models.document import KIND_INFO, Document, DocumentKind, DocumentLink, LinkRelation
 from models.errors import RuleViolation
 from models.legal_text import lower_first, number_symbol
@@ -114,17 +115,20 @@ def _check_tasks(spec: ReportSpec, tasks: dict[int, str], plan_ref: str) -> None
                             f"tasks {', '.join(map(str, missing))} of {plan_ref} have no result; report each task")
 
 
-def compose_report(session: Session, spec: ReportSpec | dict[str, Any]) -> tuple[dict[str, Any], Assignment]:
-    """The Báo cáo as a draft spec (DocumentCreate fields), and the assignment it reports on. Reads only."""
+def compose_report(session: Session, spec: ReportSpec | dict[str, Any], on: date | None = None) -> tuple[dict[str, Any], Assignment]:
+    """The Báo cáo as a draft spec (DocumentCreate fields) for the date ``on`` (default today), with the directory of
+    that day, and the assignment it reports on. Reads only."""
     if isinstance(spec, dict):
         spec = ReportSpec.model_validate(spec)
+    on = on or today()
     assignment = resolve_assignment(session, spec)
     decision = session.get(Document, assignment.decision_id)
     plan = approved_plan(session, decision)
     plan_ref = reference(KIND_INFO[plan.kind][0], number_symbol(plan.number, plan.symbol), plan.issued_on)
     tasks = plan_tasks(plan)
     _check_tasks(spec, tasks, plan_ref)
-    lead, owed, issuer = (session.get(Agency, i) for i in (assignment.lead_id, assignment.report_to_id, decision.issuer_id))
+    lead, owed = (agency_at(session, i, on) for i in (assignment.lead_id, assignment.report_to_id))
+    issuer = agency_at(session, decision.issuer_id, decision.issued_on)
     decision_ref = reference(KIND_INFO[decision.kind][0], number_symbol(decision.number, decision.symbol), decision.issued_on)
     khoan = []
     for n, result in enumerate(sorted(spec.results, key=lambda r: r.task), start=1):
@@ -135,7 +139,7 @@ def compose_report(session: Session, spec: ReportSpec | dict[str, Any]) -> tuple
         khoan.append({"label": f"{n}.", "title": task_title(tasks[result.task]),
                       "children": [{"label": f"{chr(ord('a') + j)})", "text": p} for j, p in enumerate(points)]})
     unit = spec.drafting_unit or plan.drafting_unit
-    signer = spec.signer or _head(session, lead)
+    signer = spec.signer or _head(session, lead, on)
     body = {
         "intro": [f"Thực hiện {decision_ref} của {issuer.name} về việc {lower_first(decision.subject)}, {lead.name} "
                   f"báo cáo kết quả thực hiện {plan_ref} như sau:"],
@@ -155,6 +159,7 @@ def compose_report(session: Session, spec: ReportSpec | dict[str, Any]) -> tuple
     ]
     draft = {
         "kind": DocumentKind.REPORT.value, "issuer": lead.code, "drafting_unit": unit, "is_sample": spec.is_sample,
+        "dated": on.isoformat(),
         "subject": f"Kết quả thực hiện {plan_ref}", "body": body, "signer": signer,
         "kinh_gui": [{"text": owed.name, "targets": [f"agency:{owed.code}"]}],
         "recipients": [r.model_dump(mode="json", exclude_none=True) for r in recipients],
@@ -163,8 +168,8 @@ def compose_report(session: Session, spec: ReportSpec | dict[str, Any]) -> tuple
     return draft, assignment
 
 
-def _head(session: Session, agency: Agency) -> str:
-    head = session.exec(select(Official).where(Official.agency_id == agency.id, Official.is_head)).first()
+def _head(session: Session, agency: Agency, on: date | None) -> str:
+    head = head_of(session, agency.id, on)
     if head is None:
         raise RuleViolation("signer", "report.no-signer", f"{agency.name} has no head in the directory: name the signer")
     return head.code

@@ -12,17 +12,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from models.audit import Action, record
-from models.channels import add_channel
 from models.db import session_scope
-from models.directory import Agency, AgencyGroup, AgencyGroupMember, Official, SigningAuthority, Unit
+from models.directory import Agency, agency_by_code
 from models.document import Document, GeneratedFile
 from models.drafting import draft_document, parse_create
 from models.errors import RuleViolation
 from models.incoming import register_incoming
 from models.issuing import issue_document
-from models.legal_text import AuthorityForm, clean_text, parse_date
-from models.recipients import agency_by_code, official_by_code
-from models.register import add_register
+from models.legal_text import parse_date
 from models.signing import sign_document
 
 SAMPLE = Path(__file__).parent / "sample"
@@ -39,71 +36,18 @@ def read_yaml(path: Path) -> Any:
         raise RuleViolation("file", "file.yaml", f"{path} is not valid YAML: {exc}") from None
 
 
-def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: bool = True) -> dict[str, int]:
-    """Load agencies, units, groups, officials, signing authority and registers; counts by table."""
+def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: bool = True,
+                   actor: str = "system") -> dict[str, int]:
+    """Import a directory file (by default the 2024 sample) in one audited step; counts by section."""
+    from models.directory_io import import_directory
+
     data = read_yaml(path)
-    codes = [a["code"] for a in data["agencies"]]
-    if session.exec(select(Agency).where(Agency.code.in_(codes))).first():
-        raise RuleViolation("directory", "directory.already-loaded", "the sample directory is loaded in this database already")
-    agencies: dict[str, Agency] = {}
-    for i, raw in enumerate(data["agencies"]):
-        field = f"agencies[{i}]"
-        raw = {k: clean_text(v, f"{field}.{k}", multiline=True) if isinstance(v, str) else v for k, v in raw.items()}
-        parent = raw.pop("parent", None)
-        units = raw.pop("units", [])
-        channels = raw.pop("channels", [])
-        agency = Agency(**raw, is_sample=is_sample)
-        if parent:
-            if parent not in agencies:
-                raise RuleViolation(f"{field}.parent", "directory.unknown-agency", f"parent '{parent}' is not listed before it")
-            agency.parent_id = agencies[parent].id
-        session.add(agency)
-        session.flush()
-        agencies[agency.code] = agency
-        _add_channels(session, "agency", agency.id, channels, f"{field}.channels")
-        for j, raw_unit in enumerate(units):
-            unit = Unit(agency_id=agency.id, code=raw_unit["code"], name=clean_text(raw_unit["name"], f"{field}.units"))
-            session.add(unit)
-            session.flush()
-            _add_channels(session, "unit", unit.id, raw_unit.get("channels", []), f"{field}.units[{j}].channels")
-    session.flush()
-    for raw in data["groups"]:
-        group = AgencyGroup(code=raw["code"], name=raw["name"])
-        session.add(group)
-        session.flush()
-        for agency in agencies.values():
-            if agency.category in raw["categories"]:
-                session.add(AgencyGroupMember(group_id=group.id, agency_id=agency.id))
-    for i, raw in enumerate(data["officials"]):
-        raw = dict(raw)
-        agency = agency_by_code(session, raw.pop("agency"), f"officials[{i}].agency")
-        unit_code = raw.pop("unit", None)
-        channels = raw.pop("channels", [])
-        unit = session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == unit_code)).first() if unit_code else None
-        official = Official(**raw, agency_id=agency.id, unit_id=unit.id if unit else None, is_sample=is_sample)
-        session.add(official)
-        session.flush()
-        _add_channels(session, "official", official.id, channels, f"officials[{i}].channels")
-    session.flush()
-    for i, raw in enumerate(data["signing_authority"]):
-        official = official_by_code(session, raw["official"], f"signing_authority[{i}].official")
-        agency = agency_by_code(session, raw["agency"], f"signing_authority[{i}].agency")
-        session.add(SigningAuthority(official_id=official.id, agency_id=agency.id, kinds=raw.get("kinds", "*"),
-                                     form=AuthorityForm(raw["form"])))
-    for i, raw in enumerate(data["registers"]):
-        agency = agency_by_code(session, raw["agency"], f"registers[{i}].agency")
-        add_register(session, agency.id, raw["year"], series=raw.get("series", "chung"), kinds=raw.get("kinds", "*"),
-                     opening_number=raw.get("opening_number", 0), is_sample=is_sample)
-    session.flush()
-    counts = {"agencies": len(agencies), "officials": len(data["officials"]), "groups": len(data["groups"]),
-              "registers": len(data["registers"])}
-    record(session, Action.DIRECTORY_LOADED, details={"file": path.name, "sample": is_sample, **counts})
+    codes = [a.get("code") for a in (data or {}).get("agencies") or [] if isinstance(a, dict)]
+    if codes and session.exec(select(Agency).where(Agency.code.in_(codes))).first():
+        raise RuleViolation("directory", "directory.already-loaded", f"the agencies of {path.name} are in this database already")
+    counts = import_directory(session, data, is_sample=is_sample)
+    record(session, Action.DIRECTORY_LOADED, actor=actor, details={"file": path.name, "sample": is_sample, **counts})
     return counts
-
-
-def _add_channels(session: Session, kind: str, owner_id: int, urls: list[str], field: str) -> None:
-    for j, url in enumerate(urls):
-        add_channel(session, kind, owner_id, clean_text(url, f"{field}[{j}]"), f"{field}[{j}]")
 
 
 @dataclass

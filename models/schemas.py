@@ -169,4 +169,8 @@ class DocumentCreate(Strict):
     effective: str | None = Field(default=None, description="Decision: 'kể từ ngày ký'")
     signer: str | None = Field(default=None, description="Official code of the intended signer")
     authority_form: AuthorityForm | None = None
+    dated: date | None = Field(default=None, description="The day the draft is written for: drafting and signing use "
+                                                          "the directory as it stands that day (default: today)")
     is_sample: bool = False
+
+    _check_dated = field_validator("dated", mode="before")(date_input)

@@ -2,33 +2,34 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from datetime import date
+
+from sqlmodel import Session
 
 from models.audit import Action, record
-from models.directory import Agency, Official, SigningAuthority
-from models.document import KIND_INFO, Document, DocumentKind, DocumentStatus, utcnow
+from models.directory import Agency, Official, agency_at, grants_of, official_by_code, position_of, signer_label
+from models.document import KIND_INFO, Document, DocumentKind, DocumentStatus, directory_date, utcnow
 from models.errors import RuleViolation
-from models.legal_text import AuthorityForm, signer_block
-from models.recipients import official_by_code
+from models.legal_text import AuthorityForm, short_date, signer_block
 
 
 def authority_form_for(
     session: Session, official: Official, agency: Agency, kind: DocumentKind, form: AuthorityForm | None,
-    field: str = "signer",
+    field: str = "signer", *, on: date | None = None,
 ) -> AuthorityForm:
-    """The form ``official`` signs ``kind`` for ``agency`` in; an error if the directory grants none.
+    """The form ``official`` signs ``kind`` for ``agency`` in on ``on``; an error if the directory grants none then.
 
     With no ``form`` asked for, the official's only form for that kind is used; several need a choice.
     """
-    grants = session.exec(
-        select(SigningAuthority).where(SigningAuthority.official_id == official.id, SigningAuthority.agency_id == agency.id)
-    ).all()
+    grants = grants_of(session, official.id, agency.id, on)
     forms = sorted({g.form for g in grants if g.covers(kind.value)}, key=lambda f: f.value)
     type_name = KIND_INFO[kind][0]
     if not forms:
+        when = f" on {short_date(on)}" if on else ""
         raise RuleViolation(
             field, "signer.authority",
-            f"{official.title} {official.full_name} ({official.code}) has no authority to sign a {type_name} of {agency.name}",
+            f"{signer_label(session, official, on)} ({official.code}) has no authority to sign a {type_name} of "
+            f"{agency.name}{when}",
         )
     if form is None:
         if len(forms) > 1:
@@ -43,7 +44,9 @@ def authority_form_for(
             f"{official.code} may sign a {type_name} of {agency.code} as {', '.join(f.value for f in forms)}, not {form.value}",
         )
     # the block must be printable: a head form for the head, a collective for TM.
-    signer_block(form, head_title=agency.head_title, signer_title=official.title, collective=agency.collective_name)
+    position = position_of(session, official, on, agency.id) or position_of(session, official, on)
+    signer_block(form, head_title=agency.head_title, signer_title=position.title if position else official.title,
+                 collective=agency.collective_name)
     return form
 
 
@@ -54,9 +57,11 @@ def sign_document(session: Session, document: Document, signer_code: str | None 
         raise RuleViolation("status", "document.sign-draft", f"only a draft can be signed; document #{document.id} is {document.status.value}")
     if signer_code is None and document.signer_id is None:
         raise RuleViolation("signer", "signer.required", "no signer given and none planned in the draft")
-    official = official_by_code(session, signer_code) if signer_code else session.get(Official, document.signer_id)
-    agency = session.get(Agency, document.issuer_id)
-    document.authority_form = authority_form_for(session, official, agency, document.kind, form or document.authority_form)
+    on = directory_date(document)
+    official = official_by_code(session, signer_code, "signer", on) if signer_code else session.get(Official, document.signer_id)
+    agency = agency_at(session, document.issuer_id, on)
+    document.authority_form = authority_form_for(session, official, agency, document.kind, form or document.authority_form,
+                                                 on=on)
     document.signer_id = official.id
     document.status = DocumentStatus.SIGNED
     document.updated_at = utcnow()
