@@ -24,6 +24,7 @@ from models.signing import sign_document
 
 SAMPLE = Path(__file__).parent / "sample"
 DIRECTORY_FILE = SAMPLE / "vinh_long_2024.yaml"
+REORGANISATION_FILE = SAMPLE / "vinh_long_2025.yaml"  # the 2025 reorganisation, on top of the 2024 sample
 SEED_CHAIN_FILE = SAMPLE / "seed_chain_2024.yaml"
 
 
@@ -48,6 +49,22 @@ def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: 
     counts = import_directory(session, data, is_sample=is_sample)
     record(session, Action.DIRECTORY_LOADED, actor=actor, details={"file": path.name, "sample": is_sample, **counts})
     return counts
+
+
+def load_reorganisations(session: Session, path: Path = REORGANISATION_FILE, *, actor: str = "system") -> list[dict]:
+    """Apply each reorganisation of ``path`` in order (one audit entry each); what each did."""
+    from models.reorganisation import reorganise
+
+    data = read_yaml(path)
+    if not isinstance(data, dict) or not isinstance(data.get("reorganisations"), list):
+        raise RuleViolation("file", "file.shape", f"{path.name} must hold a list 'reorganisations'")
+    out = []
+    for i, spec in enumerate(data["reorganisations"]):
+        try:
+            out.append(reorganise(session, spec, actor=actor))
+        except RuleViolation as exc:
+            raise RuleViolation(f"reorganisations[{i}].{exc.field}", exc.rule, exc.message) from None
+    return out
 
 
 @dataclass
