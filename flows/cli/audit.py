@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.markup import escape
@@ -13,7 +11,6 @@ from rich.table import Table
 from sqlmodel import select
 
 from flows.cli.common import DocRef, add_row, console, err, ready_engine, user_errors, vietnam_time
-from models.config import get_settings
 from models.db import session_scope
 from models.directory import Official
 from models.document import KIND_INFO, find_document
@@ -78,16 +75,13 @@ def audit_export(
     import io
     import json
 
-    from models.audit import AuditEntry
+    from models.views import audit_entries
 
     if fmt not in ("csv", "json"):
         raise RuleViolation("format", "export.format", f"'{fmt}' is not a format; use csv or json")
-    query = select(AuditEntry).order_by(AuditEntry.seq)
-    if since:
-        start = datetime.combine(parse_date(since, "since"), datetime.min.time(), ZoneInfo(get_settings().timezone))
-        query = query.where(AuditEntry.at >= start.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%dT%H:%M:%S.%fZ"))
+    start = parse_date(since, "since") if since else None
     with session_scope(ready_engine()) as session:
-        rows = [{**e.as_dict(), "at_vietnam": vietnam_time(e.at)} for e in session.exec(query)]
+        rows = [{**e.as_dict(), "at_vietnam": vietnam_time(e.at)} for e in audit_entries(session, start)]
     if fmt == "json":
         text = json.dumps(rows, ensure_ascii=False, indent=2)
     else:

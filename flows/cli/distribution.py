@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import threading
 import time
-from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -28,10 +27,6 @@ from models.errors import RuleViolation
 from models.legal_text import number_symbol
 
 app = typer.Typer()
-
-
-def local_day(moment: datetime) -> Any:
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
 
 
 def _title(doc: Document) -> str:
@@ -146,17 +141,14 @@ def deliveries_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="As JSON for other programs")] = False,
 ) -> None:
     """The ledger of a document: who got it through which channel, when, and who acknowledged it."""
-    from models.working_days import calendar, working_days_between
+    from models.views import unacknowledged_after
 
     with session_scope(ready_engine()) as session:
         doc = find_document(session, document)
         rows, title = ledger(session, doc.id), _title(doc)
         status = doc.distribution or "not distributed"
     if unacknowledged is not None:
-        now = today()
-        calendar().known(now, "today")
-        rows = [r for r in rows if r.state is DeliveryState.SENT and r.acknowledged_at is None
-                and working_days_between(local_day(r.sent_at), now, field="sent_at") >= unacknowledged]
+        rows = unacknowledged_after(rows, unacknowledged, today())
     if as_json:
         print(json.dumps([{
             "line": r.line_text, "recipient": r.label, "code": r.recipient_code, "channel": redact(r.channel_url),

@@ -13,7 +13,6 @@ from sqlmodel import select
 from flows.cli.common import Actor, DocRef, add_row, console, ready_engine, user_errors
 from models.config import get_settings, today
 from models.db import session_scope
-from models.directory import Agency
 from models.document import KIND_INFO, Document, find_document
 from models.errors import RuleViolation
 from models.legal_text import AuthorityForm, number_symbol, parse_date, short_date
@@ -58,17 +57,12 @@ def sign(
     form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
 ) -> None:
     """Record the signature of a draft (the signer's authority is checked)."""
-    from models.approvals import ApprovalStep, StepStatus
+    from models.approvals import refuse_outside_chain
     from models.signing import sign_document
 
     with session_scope(ready_engine()) as session:
         doc = find_document(session, document)
-        waiting = session.exec(select(ApprovalStep).where(
-            ApprovalStep.document_id == doc.id, ApprovalStep.status.in_([StepStatus.PENDING, StepStatus.WAITING]))).first()
-        if waiting is not None:
-            raise RuleViolation("document", "approval.in-progress",
-                                f"document #{doc.id} is in its approval chain: answer step #{waiting.id} "
-                                "('vanban approvals' lists what waits)")
+        refuse_outside_chain(session, doc)
         doc = sign_document(session, doc, signer, form)
     console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
 
@@ -107,34 +101,24 @@ def render(document: DocRef, out: Annotated[Path, typer.Option(help="Where to wr
 @user_errors
 def show(document: DocRef) -> None:
     """A document: its status, number, links, files and human steps."""
-    from models.approvals import ApprovalStep
-    from models.document import DocumentLink, GeneratedFile
+    from models.views import describe_document
 
     with session_scope(ready_engine()) as session:
-        doc = find_document(session, document)
-        issuer = session.get(Agency, doc.issuer_id)
-        links = session.exec(select(DocumentLink).where(
-            (DocumentLink.from_id == doc.id) | (DocumentLink.to_id == doc.id))).all()
-        link_lines = []
-        for link in links:
-            other = session.get(Document, link.to_id if link.from_id == doc.id else link.from_id)
-            arrow = "→" if link.from_id == doc.id else "←"
-            link_lines.append(f"{link.relation.value} {arrow} #{other.id} {KIND_INFO[other.kind][0]} "
-                              f"{number_symbol(other.number, other.symbol).strip()}")
-        files = session.exec(select(GeneratedFile).where(GeneratedFile.document_id == doc.id)).all()
-        steps = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc.id)
-                             .order_by(ApprovalStep.round, ApprovalStep.position)).all()
+        view = describe_document(session, find_document(session, document))
+    doc = view.document
     console.print(f"[bold]#{doc.id} {KIND_INFO[doc.kind][0]} {escape(number_symbol(doc.number, doc.symbol).strip())}[/]"
                   f" — {doc.status.value}", markup=True)
-    console.print(f"{issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}")
+    console.print(f"{view.issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}")
     console.print(f"trích yếu: {doc.subject}")
     if doc.distribution:
         console.print(f"distribution: {doc.distribution} (vanban deliveries {doc.id})")
-    for line in link_lines:
-        console.print(f"link: {line}")
-    for f in files:
+    for link in view.links:
+        other = link.other
+        console.print(f"link: {link.relation} {'→' if link.outgoing else '←'} #{other.id} {KIND_INFO[other.kind][0]} "
+                      f"{number_symbol(other.number, other.symbol).strip()}")
+    for f in view.files:
         console.print(f"file: {f.filename} ({f.purpose}) sha256 {f.sha256}")
-    for st in steps:
+    for st in view.steps:
         answered = f" by {st.answered_by}" + (f": {st.comment}" if st.comment else "") if st.answered_by else ""
         console.print(f"step #{st.id} round {st.round} {st.name}: {st.status.value}{answered}")
 

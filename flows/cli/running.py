@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from flows.cli.common import add_row, console, user_errors, ready_engine
+from flows.cli.common import add_row, console, ready_engine, user_errors
 from flows.cli.reporting import print_assignments
-from models.db import get_engine, make_engine, migrate, session_scope
+from models.db import make_engine, migrate, session_scope
 from models.document import Document
 from models.errors import RuleViolation, VanbanError
 from models.files import path_of
@@ -43,8 +43,7 @@ def run(
     import importlib
     import json
 
-    from pydantic import ValidationError
-
+    from models.flow_specs import check_documents, parse_parameters, string_keys
     from models.sample_data import read_yaml
 
     if flow_name not in FLOWS:
@@ -52,17 +51,12 @@ def run(
     data = read_yaml(spec)
     if not isinstance(data, dict):
         raise RuleViolation("file", "file.shape", f"{spec} must hold the flow's parameters as a mapping")
-    _string_keys(data, "spec")
+    string_keys(data, "spec")
     module_name, function, model_name = FLOWS[flow_name]
     engine = ready_engine()  # the schema is checked before Prefect starts
     module = importlib.import_module(module_name)
-    try:
-        request = getattr(module, model_name).model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".") or "spec"
-        raise RuleViolation(loc, f"input.{first['type']}", first["msg"]) from None
-    _check_documents(flow_name, request)
+    request = parse_parameters(getattr(module, model_name), data)
+    check_documents(engine, flow_name, request)
     from flows.runtime import prefect_settings
 
     with console.status(f"running {flow_name}") as status:
@@ -77,45 +71,6 @@ def run(
     if not state.is_completed():
         raise typer.Exit(1)
 
-
-
-def _string_keys(value: Any, where: str) -> None:
-    """YAML reads a bare on/off/yes/no as true/false: a key that became one is named, not silently dropped."""
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            if not isinstance(key, str):
-                raise RuleViolation(where, "file.yaml-key", f"the key {key!r} is not a name (YAML reads a bare on, off, "
-                                                            "yes or no as true or false): quote it, or use the field's name")
-            _string_keys(inner, f"{where}.{key}")
-    elif isinstance(value, list):
-        for i, inner in enumerate(value):
-            _string_keys(inner, f"{where}[{i}]")
-
-
-def _check_documents(flow_name: str, request: Any) -> None:
-    """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
-    from models.sample_data import fill_references
-    from models.drafting import parse_create
-
-    specs = {"draft-plan": lambda r: [("spec", r.spec)],
-             "submit-proposal": lambda r: [("submission", r.submission)],
-             "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
-             "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
-                                              ("decision.decision", fill_references(r.decision.decision, {"plan": 1, "submission": 1}))]}
-    if flow_name == "report-implementation" and request.document is None:  # checked against its assignment and plan
-        from models.reporting import compose_report
-
-        with session_scope(get_engine()) as session:
-            try:
-                compose_report(session, request.report)
-            except RuleViolation as exc:
-                raise RuleViolation(f"report.{exc.field}", exc.rule, exc.message) from None
-            session.rollback()
-    for where, spec in specs.get(flow_name, lambda _r: [])(request):
-        try:
-            parse_create(spec)
-        except RuleViolation as exc:
-            raise RuleViolation(f"{where}.{exc.field}", exc.rule, exc.message) from None
 
 
 def _watch_steps(engine: Engine, status) -> None:  # noqa: ANN001
@@ -154,11 +109,9 @@ def demo(
     each issued document is distributed to its Nơi nhận through a mail server on loopback that writes
     OUT/outbox/*.eml, and the decision's assignment is tracked (a reminder) until the report closes it."""
     from flows.outbox import Outbox
-    from models.approvals import ApprovalStep
-    from models.audit import AuditEntry, verify
-    from models.deliveries import ledger, summary
-    from models.document import GeneratedFile
+    from models.audit import verify
     from models.sample_data import load_directory
+    from models.views import chain_summary
 
     home = out / ".vanban"
     if database is None:
@@ -192,34 +145,27 @@ def demo(
         outcome = state.result()
     console.print(f"document-lifecycle run {state.state_details.flow_run_id}: {outcome['status']}")
     with session_scope(engine) as session:
-        issued = session.exec(select(GeneratedFile).where(GeneratedFile.purpose == "issued").order_by(GeneratedFile.id)).all()
-        docs = {f.document_id: session.get(Document, f.document_id) for f in issued}
-        steps = session.exec(select(ApprovalStep).order_by(ApprovalStep.id)).all()
-        runs = {e.document_id: e.flow_run_id for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))
-                if e.flow_run_id and e.action == "issued"}
+        chain = chain_summary(session)
     with engine.connect() as connection:  # after the session: on SQLite every transaction takes the write lock
         verdict = verify(connection)
     console.print(f"Seed chain issued into {out}:")
-    for f in issued:
+    for issued in chain.issued:
+        f, d = issued.file, issued.document
         shutil.copyfile(path_of(home / "files", f.sha256), out / f.filename)
-        d = docs[f.document_id]
         console.print(f"  {number_symbol(d.number, d.symbol)}  {short_date(d.issued_on)}  {d.status.value}  {f.filename}")
         console.print(f"      {d.subject}")
-        console.print(f"      flow run {runs.get(d.id) or '-'}")
+        console.print(f"      flow run {issued.flow_run_id or '-'}")
     approvals_table = Table("document", "step", "answered by", "answer", title="Human steps")
-    for st in steps:
-        d = docs.get(st.document_id)
+    for st in chain.steps:
+        d = chain.document(st.document_id)
         add_row(approvals_table, number_symbol(d.number, d.symbol) if d else f"#{st.document_id}", st.name,
                 st.answered_by or "", st.status.value)
     console.print(approvals_table)
     distribution_table = Table("document", "distribution", "sent", "failed", "unresolved", "archive copy",
                                title=f"Distribution (messages in {out / 'outbox'})")
-    with session_scope(engine) as session:
-        for d in docs.values():
-            if d.distribution:
-                counts = summary(ledger(session, d.id))
-                add_row(distribution_table, number_symbol(d.number, d.symbol), d.distribution, counts.get("sent", 0),
-                        counts.get("failed", 0), counts.get("unresolved", 0), counts.get("archived", 0))
+    for d, counts in chain.distributions:
+        add_row(distribution_table, number_symbol(d.number, d.symbol), d.distribution, counts.get("sent", 0),
+                counts.get("failed", 0), counts.get("unresolved", 0), counts.get("archived", 0))
     console.print(distribution_table)
     console.print(f"outbox: {len(outbox.messages)} messages (documents with their DOCX attached, and reminders)")
     print_assignments(engine, title="Assignments (giao nhiệm vụ) and their reports")
