@@ -20,6 +20,7 @@ from sqlmodel import Field, Session, select
 
 from models.directory import Dated, in_force
 from models.errors import RuleViolation
+from models.legal_text import short_date
 
 REFERENCE = re.compile(r"\{(env|secret):([A-Za-z0-9_.-]+)\}")
 _MARKER = "VANBANSECRETREF{}X"
@@ -162,3 +163,18 @@ def channels_of(session: Session, owner_kind: str, owner_id: int, on: date | Non
     """A recipient's channels in force on ``on`` (all of them when ``on`` is None)."""
     return list(session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
                                                    in_force(Channel, on)).order_by(Channel.id)))
+
+
+def end_channel(session: Session, owner_kind: str, owner_id: int, url: str, last_day: date,
+                field: str = "channel") -> Channel:
+    """A recipient's channel stops after ``last_day`` (kept, dated, for what was sent through it before)."""
+    channel = session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
+                                                 Channel.url == url)).first()
+    if channel is None:
+        raise RuleViolation(field, "channel.unknown", f"no channel '{redact(url)}' for this recipient")
+    if channel.valid_from and last_day < channel.valid_from:
+        raise RuleViolation(field, "directory.dates", f"the channel is in force only from {short_date(channel.valid_from)}")
+    channel.valid_until = last_day
+    session.add(channel)
+    session.flush()
+    return channel
