@@ -18,12 +18,11 @@ from sqlmodel import Session, select
 
 from doc_templates.renderer import add_line, add_para, add_run, base_document, freeze_zip, set_core_properties
 from models.audit import AuditHead
-from models.directory import Agency, Official
+from models.directory import Agency, Official, agency_at
 from models.document import KIND_INFO, AddresseeRole, Document
-from models.drafting import addressees
 from models.incoming import IncomingEntry
 from models.legal_text import pad2, short_date, upper
-from models.recipients import resolve_lines
+from models.recipients import addressees, resolve_lines
 from models.register import OutgoingRegister, RegisterEntry
 
 OUTGOING_COLUMNS = [
@@ -75,12 +74,12 @@ def outgoing_book(session: Session, agency: Agency, year: int) -> Book:
         executors = addressees(session, doc, AddresseeRole.EXECUTOR)
         articles = {int(t.code): executors for line in sent for t in line.targets if t.type == "article" and t.code}
         copies = len(resolve_lines(session, sent, "recipients", issuer=agency, articles=articles,
-                                   kinh_gui=addressees(session, doc, AddresseeRole.KINH_GUI))) + 1
+                                   kinh_gui=addressees(session, doc, AddresseeRole.KINH_GUI), on=doc.issued_on)) + 1
         rows.append([e.number_symbol, short_date(e.issued_on), f"{KIND_INFO[doc.kind][0]} {doc.subject}",
                      signer.full_name if signer else "", "; ".join(line.text for line in sent), archive,
                      pad2(copies), "", "", note])
     numbers = [e.number_symbol.split("/")[0] for e in entries]
-    return Book("SỔ ĐĂNG KÝ VĂN BẢN ĐI", agency, _parent(session, agency), year, OUTGOING_COLUMNS, rows,
+    return Book("SỔ ĐĂNG KÝ VĂN BẢN ĐI", agency, _parent(session, agency, year), year, OUTGOING_COLUMNS, rows,
                 entries[0].issued_on if entries else None, entries[-1].issued_on if entries else None,
                 numbers[0] if numbers else "", numbers[-1] if numbers else "")
 
@@ -91,13 +90,14 @@ def incoming_book(session: Session, agency: Agency, year: int) -> Book:
     rows = [[short_date(e.received_on), pad2(e.number), e.author, e.number_symbol, short_date(e.document_date),
              e.type_and_subject, e.assigned_to or "", short_date(e.forwarded_on) if e.forwarded_on else "", "",
              e.note or ""] for e in entries]
-    return Book("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", agency, _parent(session, agency), year, INCOMING_COLUMNS, rows,
+    return Book("SỔ ĐĂNG KÝ VĂN BẢN ĐẾN", agency, _parent(session, agency, year), year, INCOMING_COLUMNS, rows,
                 entries[0].received_on if entries else None, entries[-1].received_on if entries else None,
                 pad2(entries[0].number) if entries else "", pad2(entries[-1].number) if entries else "")
 
 
-def _parent(session: Session, agency: Agency) -> Agency | None:
-    return session.get(Agency, agency.parent_id) if agency.parent_id else None
+def _parent(session: Session, agency: Agency, year: int) -> Agency | None:
+    """The parent agency as it was named at the end of the register's year."""
+    return agency_at(session, agency.parent_id, date(year, 12, 31)) if agency.parent_id else None
 
 
 def render_book(session: Session, book: Book) -> bytes:

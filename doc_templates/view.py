@@ -10,8 +10,8 @@ from sqlmodel import Session
 from models import composition as c
 from models.directory import Official, agency_at, position_of
 from models.document import KIND_INFO, AddresseeRole, Document, DocumentKind, DocumentStatus, directory_date
-from models.drafting import addressees
 from models.legal_text import date_line, list_items, number_line, signer_block, upper
+from models.recipients import addressees
 from models.schemas import Body, Citation
 
 

@@ -16,7 +16,7 @@ from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import issue_document, save_rendering
-from models.recipients import agency_by_code
+from models.directory import agency_by_code
 from models.schemas import date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 

@@ -22,7 +22,7 @@ from models.document import (
 from models.errors import RuleViolation
 from models.legal_text import check_abbreviation, number_symbol, symbol
 from models.recipients import check_recipients, resolve_lines
-from models.schemas import AddresseeIn, Article, DocumentCreate
+from models.schemas import Article, DocumentCreate
 from models.signing import authority_form_for
 
 
@@ -186,11 +186,3 @@ def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: 
     record(session, Action.DRAFTED if existing is None else Action.REVISED, actor=actor, document_id=doc.id,
            details={"kind": doc.kind.value, "symbol": doc.symbol, "subject": doc.subject})
     return doc
-
-
-def addressees(session: Session, document: Document, role: AddresseeRole) -> list[AddresseeIn]:
-    """A stored document's lines of one role, in order."""
-    rows = session.exec(
-        select(Addressee).where(Addressee.document_id == document.id, Addressee.role == role).order_by(Addressee.position)
-    ).all()
-    return [AddresseeIn(text=r.text, targets=r.targets) for r in rows]

@@ -18,6 +18,7 @@ from models.directory import (
     Agency, AgencyGroup, Official, Unit, agency_by_code, group_members, leaders_of, official_by_code, signer_label,
     unit_by_ref,
 )
+from models.document import Addressee, AddresseeRole, Document
 from models.errors import NotFound, RuleViolation
 from models.legal_text import short_date
 from models.schemas import AddresseeIn, Target
@@ -129,13 +130,10 @@ class ResolvedLine:
     vague: tuple[str, ...] = ()  # lines it refers to ('Như Điều 3') that name nobody concrete: for the clerk
 
 
-def resolve_distribution(session: Session, document, on: date | None = None) -> list[ResolvedLine]:  # noqa: ANN001 - models.document.Document
+def resolve_distribution(session: Session, document: Document, on: date | None = None) -> list[ResolvedLine]:
     """Every Nơi nhận line of an issued document, resolved on its own with the directory of ``on`` (the send
     date): a line that names nothing concrete, or names what the directory no longer has, is unresolved and never
     blocks the others."""
-    from models.document import AddresseeRole
-    from models.drafting import addressees
-
     issuer = session.get(Agency, document.issuer_id)
     lines = addressees(session, document, AddresseeRole.RECIPIENT)
     executors = addressees(session, document, AddresseeRole.EXECUTOR)
@@ -185,3 +183,11 @@ def owner_of(session: Session, code: str, field: str = "code") -> tuple[str, int
     if official is not None:
         return "official", official.id
     raise NotFound(field, "directory.unknown-code", f"'{code}' is no agency, official or unit (agency/UNIT) of the directory")
+
+
+def addressees(session: Session, document: Document, role: AddresseeRole) -> list[AddresseeIn]:
+    """A stored document's lines of one role (Kính gửi, Điều 3 parties, Nơi nhận), in order."""
+    rows = session.exec(
+        select(Addressee).where(Addressee.document_id == document.id, Addressee.role == role).order_by(Addressee.position)
+    ).all()
+    return [AddresseeIn(text=r.text, targets=r.targets) for r in rows]

@@ -23,7 +23,7 @@ from models.db import make_engine, session_scope
 from models.document import Document, GeneratedFile, find_document
 from models.drafting import draft_document
 from models.errors import RuleViolation
-from models.recipients import agency_by_code
+from models.directory import agency_by_code
 from models.register import RegisterEntry, void_number
 from tests.docx_reading import lines, open_docx
 from tests.test_drafting import seed_spec

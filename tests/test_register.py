@@ -19,7 +19,7 @@ from models.audit import Action, AuditEntry
 from models.db import alembic_config, make_engine, session_scope
 from models.directory import Agency
 from models.errors import RuleViolation
-from models.recipients import agency_by_code
+from models.directory import agency_by_code
 from models.register import (
     OutgoingRegister, RegisterEntry, allocate_number, import_legacy, list_registers, open_register, void_number,
 )

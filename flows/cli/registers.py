@@ -34,7 +34,7 @@ def show(
 ) -> None:
     """An agency's outgoing register (sổ đăng ký văn bản đi) for a year, or its incoming register."""
     from doc_templates.register_book import incoming_book, outgoing_book, render_book
-    from models.recipients import agency_by_code
+    from models.directory import agency_by_code
 
     year = year or today().year
     with session_scope(ready_engine()) as session:
@@ -67,7 +67,7 @@ def list_(
     as_json: Json = False,
 ) -> None:
     """The outgoing registers: agency, year, series, kinds numbered, last number, how each opened."""
-    from models.recipients import agency_by_code
+    from models.directory import agency_by_code
     from models.register import list_registers
 
     with session_scope(ready_engine()) as session:
@@ -93,7 +93,7 @@ def open_(
     opening_number: Annotated[int, typer.Option(help="The last number given before vanban kept it")] = 0,
 ) -> None:
     """Open a register explicitly (a year's registers otherwise open by themselves from the last year's)."""
-    from models.recipients import agency_by_code
+    from models.directory import agency_by_code
     from models.register import open_register
 
     with session_scope(ready_engine()) as session:
@@ -113,7 +113,7 @@ def import_(
     series: Annotated[str | None, typer.Option(help="Series code (default: the year's only series)")] = None,
 ) -> None:
     """Import the numbers the agency gave this year outside vanban (sổ cũ); numbering continues after them."""
-    from models.recipients import agency_by_code
+    from models.directory import agency_by_code
     from models.register import import_legacy
 
     with session_scope(ready_engine()) as session:
