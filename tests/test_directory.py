@@ -117,7 +117,8 @@ def test_the_three_bad_inputs_are_refused_naming_the_code_and_writing_nothing(cl
 
 
 def test_tuq_grants_need_a_written_delegation_by_the_head_never_passed_on(cli: CliRunner, engine: Engine) -> None:
-    tuq = ["--as", "vt-ubnd", "--form", "TUQ.", "--from", "01/01/2026", "--until", "30/06/2026"]
+    tuq = ["--as", "vt-ubnd", "--form", "TUQ.", "--kinds", "official_letter", "--from", "01/01/2026",
+           "--until", "30/06/2026"]
     unwritten = refused(cli, engine, "directory", "grant", "pgd-sttt", "sttt", *tuq)
     assert "names the head who delegated" in unwritten and "(directory.delegation)" in unwritten
     by_deputy = refused(cli, engine, "directory", "grant", "cv-sttt", "sttt", *tuq, "--delegated-by", "pgd-sttt",
@@ -131,7 +132,7 @@ def test_tuq_grants_need_a_written_delegation_by_the_head_never_passed_on(cli: C
     ok(cli, "directory", "appoint", "pgd-sttt", "--as", "vt-ubnd", "--agency", "sttt", "--title", "Giám đốc", "--head",
        "--from", "01/02/2026", "--end-current")
     passed_on = refused(cli, engine, "directory", "grant", "cv-sttt", "sttt", "--as", "vt-ubnd", "--form", "TUQ.",
-                        "--from", "01/03/2026", "--until", "31/03/2026", "--delegated-by", "pgd-sttt",
+                        "--kinds", "official_letter", "--from", "01/03/2026", "--until", "31/03/2026", "--delegated-by", "pgd-sttt",
                         "--delegation", "Giấy ủy quyền số 07/GUQ-STTTT")
     assert "'pgd-sttt' holds no authority of his own for 'sttt'" in passed_on and "(directory.re-delegation)" in passed_on
     grants = json.loads(ok(cli, "directory", "show", "pgd-sttt", "--on", "15/03/2026", "--json").stdout)
@@ -221,18 +222,28 @@ def test_every_change_is_audited_with_its_actor(cli: CliRunner, engine: Engine) 
 
 def test_the_yaml_file_round_trips_into_an_empty_database(cli: CliRunner, engine: Engine, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    round_trip(cli, tmp_path, monkeypatch, f"sqlite:///{tmp_path / 'fresh.db'}")  # empty: migrated on first use
+
+
+def test_the_yaml_file_round_trips_into_postgresql(cli: CliRunner, pg_url: str, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    round_trip(cli, tmp_path, monkeypatch, pg_url)
+
+
+def round_trip(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fresh_url: str) -> None:
+    """Export the changed sample, import it into the empty database ``fresh_url``, export again: the same file."""
     # facts of every kind with dates, so the round trip carries more than the undated sample
     ok(cli, "directory", "change-agency", "sttt", "--as", "vt-ubnd", "--from", "01/03/2025", "--name", "Sở mới",
        "--header", "SỞ MỚI")
     ok(cli, "directory", "add-official", "gd-snv", "--as", "vt-ubnd", "--name", "Trương Văn Phúc", "--agency", "snv",
        "--title", "Giám đốc", "--head", "--from", "01/01/2026", "--channel", "mailto:gd-snv@vinhlong.example")
-    ok(cli, "directory", "grant", "pgd-sttt", "sttt", "--as", "vt-ubnd", "--form", "TUQ.", "--from", "01/01/2026",
-       "--until", "30/06/2026", "--delegated-by", "gd-sttt", "--delegation", "Giấy ủy quyền số 05/GUQ-STTTT")
+    ok(cli, "directory", "grant", "pgd-sttt", "sttt", "--as", "vt-ubnd", "--form", "TUQ.", "--kinds", "official_letter",
+       "--from", "01/01/2026", "--until", "30/06/2026", "--delegated-by", "gd-sttt", "--delegation", "Giấy ủy quyền số 05/GUQ-STTTT")
     ok(cli, "directory", "retire", "stp", "--as", "vt-ubnd", "--on", "30/06/2025", "--successor", "snv")
     first = tmp_path / "first.yaml"
     ok(cli, "directory", "export", "--out", str(first))
 
-    use_database(f"sqlite:///{tmp_path / 'fresh.db'}", monkeypatch)  # empty: migrated on first use
+    use_database(fresh_url, monkeypatch)
     imported = ok(cli, "directory", "import", str(first), "--as", "vt-ubnd")
     assert imported.stdout.strip() == ("first.yaml imported: 28 agencies, 2 groups, 13 officials, "
                                        "12 signing_authority, 2 registers")

@@ -140,10 +140,31 @@ def _flag(item: dict[str, Any]) -> str:
     return "" if item["in_force"] else "  (not in force that day)"
 
 
+def _kinds(kinds: str) -> str:
+    return "all kinds" if kinds == "*" else kinds
+
+
 def _grant_line(g: dict[str, Any], whose: str) -> str:
-    kinds = "all kinds" if g["kinds"] == "*" else g["kinds"]
     delegation = f", delegated by {g['delegated_by']} ({g['delegation']})" if g["delegated_by"] else ""
-    return f"  {g[whose]}: {g['form']} {kinds}, {g['period']}{delegation}{_flag(g)}"
+    return f"  {g[whose]}: {g['form']} {_kinds(g['kinds'])}, {g['period']}{delegation}{_flag(g)}"
+
+
+def _holder_line(o: dict[str, Any]) -> str:
+    """An official holding a position in the agency or unit shown."""
+    marks = (f", {o['unit']}" if o["unit"] else "") + (" (head)" if o["is_head"] else "") \
+        + (" (kiêm nhiệm)" if o["concurrent"] else "")
+    return f"  {o['official']}: {o['title']} {o['full_name']}{marks}"
+
+
+def _position_line(p: dict[str, Any]) -> str:
+    where = p["agency"] + (f"/{p['unit']}" if p["unit"] else "")
+    role = " (head)" if p["is_head"] else " (leader)" if p["is_leader"] else ""
+    marks = (f", portfolio {p['portfolio']}" if p["portfolio"] else "") + (" (kiêm nhiệm)" if p["concurrent"] else "")
+    return f"  {p['title']} at {where}{role}{marks}, {p['period']}{_flag(p)}"
+
+
+def _header(text: str) -> str:
+    return " / ".join(text.split("\n"))
 
 
 def _print_entry(e: dict[str, Any]) -> None:
@@ -154,34 +175,26 @@ def _print_entry(e: dict[str, Any]) -> None:
     if e["kind"] == "agency":
         console.print(f"  ký hiệu {e['abbreviation']}, head: {e['head_title']}, place: {e['place']}, "
                       f"category: {e['category']}, parent: {e['parent'] or '—'}")
-        console.print("  header: " + " / ".join(e["header_name"].split("\n")))
+        console.print(f"  header: {_header(e['header_name'])}")
         if e["successor"]:
             console.print(f"  successor (kế thừa): {e['successor']}")
         if e["predecessors"]:
             console.print("  succeeds: " + ", ".join(e["predecessors"]))
-        console.print("versions:")
-        for v in e["versions"]:
-            console.print(f"  {v['from']}: {v['name']} ({v['abbreviation']}), header "
-                          + " / ".join(v["header_name"].split("\n")) + f", parent {v['parent'] or '—'}")
-        sections = [("units", lambda u: f"  {u['code']}: {u['name']}, {u['period']}{_flag(u)}"),
-                    ("officials", lambda o: f"  {o['official']}: {o['title']} {o['full_name']}"
-                                            + (f", {o['unit']}" if o["unit"] else "") + (" (head)" if o["is_head"] else "")
-                                            + (" (kiêm nhiệm)" if o["concurrent"] else "")),
+        sections = [("versions", lambda v: f"  {v['from']}: {v['name']} ({v['abbreviation']}), header "
+                                           f"{_header(v['header_name'])}, parent {v['parent'] or '—'}"),
+                    ("units", lambda u: f"  {u['code']}: {u['name']}, {u['period']}{_flag(u)}"),
+                    ("officials", _holder_line),
                     ("groups", lambda g: f"  {g['group']}: {g['name']}, {g['period']}{_flag(g)}"),
                     ("signing_authority", lambda g: _grant_line(g, "official")),
-                    ("registers", lambda r: f"  {r['year']} {r['series']}: kinds {r['kinds']}, last number "
+                    ("registers", lambda r: f"  {r['year']} {r['series']}: {_kinds(r['kinds'])}, last number "
                                             f"{r['last_number']}, opened {r['opened']}")]
     elif e["kind"] == "official":
-        sections = [("positions", lambda p: f"  {p['title']} at {p['agency']}" + (f"/{p['unit']}" if p["unit"] else "")
-                                            + (" (head)" if p["is_head"] else "") + (" (leader)" if p["is_leader"] and not p["is_head"] else "")
-                                            + (f", portfolio {p['portfolio']}" if p["portfolio"] else "")
-                                            + (" (kiêm nhiệm)" if p["concurrent"] else "") + f", {p['period']}{_flag(p)}"),
-                    ("signing_authority", lambda g: _grant_line(g, "agency"))]
+        sections = [("positions", _position_line), ("signing_authority", lambda g: _grant_line(g, "agency"))]
     elif e["kind"] == "group":
         sections = [("members", lambda m: f"  {m['agency']}, {m['period']}{_flag(m)}")]
     else:
         console.print(f"  of agency {e['agency']}")
-        sections = [("officials", lambda o: f"  {o['official']}: {o['title']} {o['full_name']}")]
+        sections = [("officials", _holder_line)]
     if "channels" in e:
         sections.append(("channels", lambda c: f"  {c['url']}, {c['period']}{_flag(c)}"))
     for key, line in sections:
@@ -378,7 +391,7 @@ def directory_grant(
         granted = grant(session, {k: v for k, v in raw.items() if v is not None})
         _audited(session, actor, "grant", official, agency=agency, form=granted.form.value, kinds=granted.kinds,
                  valid_from=start, valid_until=end, delegated_by=delegated_by, delegation=delegation)
-    console.print(f"official '{official}' signs {granted.form.value} for '{agency}' ({granted.kinds}) "
+    console.print(f"official '{official}' signs {granted.form.value} for '{agency}' ({_kinds(granted.kinds)}) "
                   f"{_period_text(start, end)}")
 
 
