@@ -292,6 +292,10 @@ def grant(session: Session, raw: dict[str, Any], field: str = "signing_authority
     if unknown:
         raise RuleViolation(f"{field}.kinds", "directory.kinds", f"'{unknown[0]}' is not a document kind; use "
                                                                  + ", ".join(sorted(KINDS)))
+    if form in (AuthorityForm.TL, AuthorityForm.TUQ) and kinds == "*":
+        raise RuleViolation(f"{field}.kinds", "directory.authority-scope",
+                            f"a {form.value} grant names the kinds it covers (Decree 30 Điều 13: TL. for the kinds the "
+                            "working rules give a unit's head, TUQ. limited in content)")
     start, end = _dates(raw, field, default_from)
     if not any((s is None or (start is not None and s <= start)) and (e is None or (end is not None and end <= e))
                for s, e in tenure(session, official.id)):
