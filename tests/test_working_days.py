@@ -272,9 +272,8 @@ def test_the_agency_file_can_live_elsewhere(engine: Engine, tmp_path: Path, monk
     assert calendar().announced(2026)
 
 
-@pytest.fixture
-def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    """The `vanban` app in this process, on the sample directory's database."""
+def runner_on(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The `vanban` app run in this process on ``engine``'s database."""
     from models.db import get_engine
 
     monkeypatch.setenv("VANBAN_DATABASE_URL", engine.url.render_as_string(hide_password=False))
@@ -282,6 +281,12 @@ def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     get_settings.cache_clear()
     get_engine.cache_clear()
     return CliRunner()
+
+
+@pytest.fixture
+def cli(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """On the sample directory's database."""
+    return runner_on(engine, monkeypatch)
 
 
 def test_calendar_show_and_announce_from_the_command_line(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:
@@ -325,3 +330,15 @@ def test_commands_that_count_working_days_warn_of_an_unannounced_year(
     spec.write_text(TEST_TET_2026, encoding="utf-8")
     assert cli.invoke(app, ["calendar", "announce", str(spec), "--as", "vt-ubnd"]).exit_code == 0
     assert cli.invoke(app, ["assignments", "--json"]).stderr == ""
+
+
+def test_who_has_not_acknowledged_is_counted_in_2026_with_the_warning(
+        chain_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.cli import app
+
+    monkeypatch.setenv("VANBAN_TODAY", "2026-11-29")
+    waiting = runner_on(chain_engine, monkeypatch).invoke(
+        app, ["deliveries", "374/QĐ-UBND", "--unacknowledged", "3", "--json"])
+    assert waiting.exit_code == 0, waiting.output
+    assert json.loads(waiting.stdout) == []  # the seed chain's decision was not distributed
+    assert "warning: no public-sector announcement of days off is recorded for 2026" in waiting.stderr

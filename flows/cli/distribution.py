@@ -15,6 +15,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
+from flows.cli.calendar import warn_unannounced
 from flows.cli.common import Actor, DocRef, add_row, console, err, ready_engine, user_errors
 from models.channels import redact
 from models.config import get_settings, today
@@ -149,6 +150,7 @@ def deliveries_cmd(
         status = doc.distribution or "not distributed"
     if unacknowledged is not None:
         rows = unacknowledged_after(rows, unacknowledged, today())
+        warn_unannounced(today())
     if as_json:
         print(json.dumps([{
             "line": r.line_text, "recipient": r.label, "code": r.recipient_code, "channel": redact(r.channel_url),
