@@ -210,6 +210,7 @@ def test_every_change_is_audited_with_its_actor(cli: CliRunner, engine: Engine) 
     details = [json.loads(e["details"]) if isinstance(e["details"], str) else e["details"] for e in entries]
     assert [d["change"] for d in details] == [args[0] for args in changes]
     assert {e["actor"] for e in entries} == {"vt-ubnd"} and details[0]["code"] == "scds"
+    assert {"code": "gd-scds", "agency": "scds", "valid_until": "2026-06-30"}.items() <= details[5].items()
     assert ok(cli, "audit", "verify").exit_code == 0
     channel = json.loads(ok(cli, "directory", "show", "scds", "--json").stdout)["channels"]
     assert channel == [{"url": "mailto:scds@vinhlong.example", "valid_from": "2026-01-01", "valid_until": "2026-06-30",

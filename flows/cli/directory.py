@@ -51,7 +51,10 @@ def _dates(start: str | None, end: str | None) -> dict[str, str]:
 
 
 def _audited(session: Session, actor: str, change: str, code: str, **details: Any) -> None:
-    """The change's one audit entry, last in its transaction."""
+    """The change's one audit entry, last in its transaction; its dates ISO, however the clerk wrote them."""
+    for key in ("valid_from", "valid_until"):
+        if isinstance(details.get(key), str):
+            details[key] = parse_date(details[key], key).isoformat()
     record(session, Action.DIRECTORY_CHANGED, actor=actor,
            details={"change": change, "code": code, **{k: v for k, v in details.items() if v not in (None, [], False)}})
 
@@ -262,7 +265,7 @@ def directory_change_agency(
         raise RuleViolation("change", "directory.required", "give at least one attribute to change (--name, --header …)")
     with session_scope(ready_engine()) as session:
         version = change_agency(session, code, {"valid_from": start, **changes})
-        _audited(session, actor, "change-agency", code, valid_from=version.valid_from.isoformat(), **changes)
+        _audited(session, actor, "change-agency", code, valid_from=start, **changes)
     console.print(f"agency '{code}' changed from {short_date(version.valid_from)}: " + ", ".join(sorted(changes)))
 
 
@@ -416,7 +419,7 @@ def directory_revoke(
     with session_scope(ready_engine()) as session:
         ended = revoke(session, official, agency, day, "authority", only)
         forms = [g.form.value for g in ended]
-        _audited(session, actor, "revoke", official, agency=agency, forms=forms, valid_until=day.isoformat())
+        _audited(session, actor, "revoke", official, agency=agency, forms=forms, valid_until=last_day)
     console.print(f"official '{official}' signs for '{agency}' no more after {short_date(day)}: {', '.join(forms)}")
 
 
@@ -479,7 +482,7 @@ def directory_retire(
             retire_agency(session, code, day, "code", successor)
         else:
             retire(session, code, day)
-        _audited(session, actor, "retire", code, kind=kind, valid_until=day.isoformat(), successor=successor)
+        _audited(session, actor, "retire", code, kind=kind, valid_until=last_day, successor=successor)
     went = f"; its successor: '{successor}'" if successor else ""
     console.print(f"{kind} '{code}' retired after {short_date(day)}{went}")
 
@@ -533,7 +536,7 @@ def directory_retire_channel(
     with session_scope(ready_engine()) as session:
         kind, owner_id = owner_of(session, code)
         end_channel(session, kind, owner_id, url, day, "url")
-        _audited(session, actor, "retire-channel", code, url=redact(url), valid_until=day.isoformat())
+        _audited(session, actor, "retire-channel", code, url=redact(url), valid_until=last_day)
     console.print(f"{code}: channel {redact(url)} used no more after {short_date(day)}")
 
 
