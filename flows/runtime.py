@@ -23,6 +23,8 @@ def configure() -> None:
     # the in-process server's own logs: its shutdown can log cancelled background writes, which are not ours
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")
+    # the temporary server's first start on a busy two-core machine can take longer than Prefect's 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 @contextmanager

@@ -90,7 +90,7 @@ def orphans(session: Session, on: date) -> list[str]:
     return found
 
 
-def reorganise(session: Session, spec: Any, *, actor: str = "system") -> dict[str, Any]:
+def reorganise(session: Session, spec: Any, *, actor: str = "system", file_sha256: str | None = None) -> dict[str, Any]:
     """Apply a reorganisation spec in the caller's transaction; what it did, by operation (also audited)."""
     spec = _mapping(spec, "spec", SPEC_KEYS, ("name", "effective"))
     name = clean_text(str(spec["name"]), "name")
@@ -166,5 +166,5 @@ def reorganise(session: Session, spec: Any, *, actor: str = "system") -> dict[st
         raise RuleViolation("spec", "reorganisation.no-owner",
                             f"from {effective:%d/%m/%Y} nobody would answer for: {'; '.join(left)}")
     session.flush()
-    record(session, Action.DIRECTORY_REORGANISED, actor=actor, details=done)
+    record(session, Action.DIRECTORY_REORGANISED, actor=actor, details=done, file_sha256=file_sha256)
     return done

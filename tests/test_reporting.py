@@ -282,7 +282,7 @@ def test_the_office_follows_assignments_from_the_command_line(_chain_template: P
         assert unnamed.returncode == 1 and "(file.yaml-key)" in unnamed.stderr and "Traceback" not in unnamed.stderr
         tracked = vanban("track", "--on", "16/12/2024", env=env)
         assert tracked.returncode == 0, tracked.stderr
-        assert "escalation for assignment #1 (2024-12-16) to cvp, pct-vhxh, pcvp-vhxh: sent" in tracked.stdout
+        assert "escalation for assignment #1 (16/12/2024) to cvp, pct-vhxh, pcvp-vhxh: sent" in tracked.stdout
         assert vanban("track", "--on", "16/12/2024", env=env).stdout.startswith("nothing to send on 16/12/2024")
         late = json.loads(vanban("assignments", "--overdue", "--json", env={**env, "VANBAN_TODAY": "2024-12-17"}).stdout)
         assert [r["state"] for r in late] == ["overdue, escalated"] and late[0]["escalated"] == ["16/12/2024"]

@@ -63,13 +63,21 @@ def _audited(session: Session, actor: str, change: str, code: str, **details: An
 
 @app.command("load-sample")
 @user_errors
-def directory_load_sample() -> None:
-    """Load the SAMPLE directory of Vĩnh Long province (2024): agencies, officials, registers."""
-    from models.sample_data import load_directory
+def directory_load_sample(
+    year: Annotated[int, typer.Option(help="2024: the province as it stood in 2024; 2025: that, then its 2025 "
+                                           "reorganisation (the Sở merger of 01/3/2025, the provinces' of 01/7/2025)")] = 2024,
+) -> None:
+    """Load the SAMPLE directory of Vĩnh Long province: agencies, officials, authority, registers."""
+    from models.sample_data import load_directory, load_reorganisations
 
+    if year not in (2024, 2025):
+        raise RuleViolation("year", "sample.year", f"there is a sample for 2024 and for 2025, not for {year}")
     with session_scope(ready_engine()) as session:
         counts = load_directory(session)
+        done = load_reorganisations(session) if year == 2025 else []
     console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+    for step in done:
+        console.print(f"reorganised from {short_date(date.fromisoformat(step['effective']))}: {step['name']}")
 
 
 @app.command("agencies")
@@ -542,6 +550,18 @@ def directory_retire_channel(
 
 # --- the directory as one YAML file ------------------------------------------------------------------------------
 
+def _read_yaml(file: Path) -> tuple[Any, str]:
+    """A YAML file's content and SHA-256 (recorded with the change it carries)."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        raise RuleViolation("file", "file.read", f"cannot read {file}: {exc.strerror}") from None
+    try:
+        return yaml.safe_load(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise RuleViolation("file", "file.yaml", f"{file.name} is not UTF-8 YAML: {exc}") from None
+
+
 @app.command("import")
 @user_errors
 def directory_import(
@@ -551,15 +571,7 @@ def directory_import(
     """Add every entry of a YAML file, in one transaction: all of it, or nothing if one entry is refused."""
     from models.directory_io import import_directory
 
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise RuleViolation("file", "file.read", f"cannot read {file}: {exc.strerror}") from None
-    try:
-        content = yaml.safe_load(data.decode("utf-8"))
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleViolation("file", "file.yaml", f"{file.name} is not UTF-8 YAML: {exc}") from None
-    digest = hashlib.sha256(data).hexdigest()
+    content, digest = _read_yaml(file)
     with session_scope(ready_engine()) as session:
         counts = import_directory(session, content)
         record(session, Action.DIRECTORY_IMPORTED, actor=actor, file_sha256=digest,
@@ -585,4 +597,21 @@ def directory_export(
         print(text, end="")
 
 
-# `vanban directory reorganise` (models/reorganisation.py) is added below by its own change.
+@app.command("reorganise")
+@user_errors
+def directory_reorganise(
+    spec: Annotated[Path, typer.Argument(help="YAML reorganisation spec (format: models/reorganisation.py; example: "
+                                              "models/sample/vinh_long_2025.yaml)")],
+    actor: Actor,
+) -> None:
+    """Merges, renamings, splits and moves of one date, in one transaction and one audit entry; refused, with the
+    list, if an open assignment or a waiting human step would be left with nobody to answer."""
+    from models.reorganisation import reorganise
+
+    content, digest = _read_yaml(spec)
+    with session_scope(ready_engine()) as session:
+        done = reorganise(session, content, actor=actor, file_sha256=digest)
+    console.print(f"reorganised from {short_date(date.fromisoformat(done['effective']))}: {done['name']}")
+    for key in ("added", "renamed", "moved", "merged", "split", "retired", "revoked"):
+        if done.get(key):
+            console.print(f"  {key}: {json.dumps(done[key], ensure_ascii=False)}")

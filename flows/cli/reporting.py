@@ -80,7 +80,8 @@ def track_cmd(
     if isinstance(result, BaseException):
         raise result
     for n in result["notices"]:
-        console.print(f"{n['kind']} for assignment #{n['assignment']} ({n['day']}) to {', '.join(n['to'])}: {n['state']}")
+        console.print(f"{n['kind']} for assignment #{n['assignment']} ({date.fromisoformat(n['day']):%d/%m/%Y}) to "
+                      f"{', '.join(n['to'])}: {n['state']}")
     if not result["notices"]:
         console.print(f"nothing to send on {day:%d/%m/%Y}")
     warn_unannounced_years(day, print_assignments(engine, title=f"Assignments on {day:%d/%m/%Y}", on=day))
