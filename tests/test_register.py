@@ -186,7 +186,8 @@ def test_a_legacy_import_then_numbering_continues_after_it(session: Session, tmp
 
 @pytest.mark.parametrize("content, rule, named", [
     ("number,symbol,date,subject\n1,QĐ-UBND,02/01/2026,A\n2,QĐ-UBND,03/01/2026,B\n",
-     "register.import-overlap", "line 2 (01/QĐ-UBND): the register 'chung' of 'ubnd-tinh' for 2026 has number 01 already (01/QĐ-UBND of 02/01/2026)"),
+     "register.import-overlap",
+     "line 2 (01/QĐ-UBND): the register 'chung' of 'ubnd-tinh' for 2026 has number 01 already (01/QĐ-UBND of 02/01/2026)"),
     ("number,symbol,date,subject\n2,QĐ-UBND,02/01/2026,A\n3,QĐ-UBND,03/01/2026,B\n2,QĐ-UBND,03/01/2026,C\n",
      "register.import-duplicate", "line 4 (02/QĐ-UBND): number 02 is also on line 2"),
     ("number,symbol,date,subject\n2,QĐ-UBND,02/01/2025,A\n", "register.import-year", "02/01/2025 is not in 2026"),
