@@ -13,7 +13,6 @@ from doc_templates import render_document
 from doc_templates.view import build_view
 from models.assignments import Assignment
 from models.audit import Action, AuditEntry
-from models.db import session_scope
 from models.directory import Agency, agency_by_code, head_of, leaders_of
 from models.document import Document, find_document
 from models.drafting import draft_document
@@ -22,7 +21,8 @@ from models.issuing import issue_document
 from models.recipients import resolve_distribution
 from models.register import OutgoingRegister
 from models.reorganisation import reorganise
-from models.sample_data import load_reorganisations
+from models.db import make_engine, session_scope
+from models.sample_data import load_directory, load_reorganisations
 from models.signing import sign_document
 
 
@@ -57,7 +57,15 @@ def test_the_seed_documents_render_the_same_after_the_2025_reorganisation(chain_
     assert [e.actor for e in reorganised] == ["vt-ubnd", "vt-ubnd"]  # one entry per reorganisation, with who did it
 
 
-def test_a_2026_letter_of_the_new_department_gets_its_header_and_the_2026_register(engine: Engine, files_dir) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_2026_letter_of_the_new_department_gets_its_header_and_the_2026_register(
+        backend: str, request: pytest.FixtureRequest, files_dir) -> None:  # noqa: ANN001
+    if backend == "sqlite":
+        engine = request.getfixturevalue("engine")
+    else:  # the sample loaded into a fresh PostgreSQL schema
+        engine = make_engine(request.getfixturevalue("pg_url"))
+        with session_scope(engine) as session:
+            load_directory(session)
     with session_scope(engine) as session:
         load_reorganisations(session)
     with session_scope(engine) as session:
