@@ -35,7 +35,7 @@ def prefect_harness() -> Iterator[None]:
     """Prefect's own test harness (a temporary API database), started once for the session."""
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness():
+    with prefect_test_harness(server_startup_timeout=120):  # its 30 s are not enough on a busy two-core machine
         yield
 
 
