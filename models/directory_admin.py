@@ -19,10 +19,12 @@ from models.directory import (
     SigningAuthority, Unit, agency_at, agency_by_code, in_force, official_by_code, period, positions_of, unit_by_ref,
 )
 from models.document import DocumentKind
-from models.errors import RuleViolation
+from models.errors import NotFound, RuleViolation
 from models.legal_text import AuthorityForm, clean_text, parse_date, short_date
 
 KINDS = {k.value for k in DocumentKind}
+# the authority a head holds of his own (Decree 30 Điều 13 khoản 1-2): only that can be delegated (TUQ.)
+HEAD_FORMS = (AuthorityForm.HEAD, AuthorityForm.TM, AuthorityForm.Q)
 AGENCY_FIELDS = {"code", "name", "abbreviation", "header_name", "header_as_parent", "place", "parent", "head_title",
                  "collective_name", "category", "valid_from", "valid_until", "successor", "versions", "channels",
                  "units", "is_sample"}
@@ -164,7 +166,15 @@ def add_channels(session: Session, owner_kind: str, owner_id: int, raw: list[Any
         item = item if isinstance(item, dict) else {"url": item}
         item = _mapping(item, where, {"url", "valid_from", "valid_until"}, ("url",))
         start, end = _dates(item, where, default_from)
-        channel = add_channel(session, owner_kind, owner_id, clean_text(str(item["url"]), where), where)
+        url = clean_text(str(item["url"]), where)
+        known = session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
+                                                   Channel.url == url)).first()
+        if known is not None:  # recorded already: its period is changed by ending it, never by adding it again
+            if (known.valid_from, known.valid_until) != (start, end):
+                raise RuleViolation(where, "directory.duplicate", f"the channel {url} is recorded already, {period(known)}")
+            out.append(known)
+            continue
+        channel = add_channel(session, owner_kind, owner_id, url, where)
         channel.valid_from, channel.valid_until = start, end
         session.add(channel)
         out.append(channel)
@@ -254,6 +264,10 @@ def end_positions(session: Session, official_code: str, last_day: date, field: s
             p.valid_until = last_day
             session.add(p)
             ended.append(p)
+    for p in ended:  # a head who leaves takes his written delegations with him
+        if p.is_head:
+            _close(session, list(session.exec(select(SigningAuthority).where(
+                SigningAuthority.delegated_by_id == official.id, SigningAuthority.agency_id == p.agency_id))), last_day)
     session.flush()
     return ended
 
@@ -333,7 +347,7 @@ def _check_delegation(session: Session, raw: dict[str, Any], field: str, agency:
         own = session.exec(select(SigningAuthority).where(
             SigningAuthority.official_id == delegator.id, SigningAuthority.agency_id == agency.id,
             in_force(SigningAuthority, day))).all()
-        if not own or all(g.form is AuthorityForm.TUQ for g in own):
+        if not any(g.form in HEAD_FORMS for g in own):
             raise RuleViolation(f"{field}.delegated_by", "directory.re-delegation",
                                 f"'{delegator.code}' holds no authority of his own for '{agency.code}' on {short_date(day)}; "
                                 "a delegated authority is never delegated again")
@@ -406,11 +420,17 @@ def _close(session: Session, rows: list[Dated], last_day: date) -> None:
             session.add(row)
 
 
+def _not_retired(fact: Dated, what: str, field: str, last_day: date) -> None:
+    if fact.valid_until is not None and fact.valid_until <= last_day:
+        raise RuleViolation(field, "directory.retired", f"{what} was retired after {short_date(fact.valid_until)} already")
+
+
 def retire_agency(session: Session, code: str, last_day: date, field: str = "agency",
                   successor: str | None = None) -> Agency:
     """An agency ends after ``last_day`` (giải thể, sáp nhập): with it end its units, the positions in it, the
     authority to sign for it, its group memberships and channels. Its registers keep what they numbered."""
     agency = agency_by_code(session, code, field)
+    _not_retired(agency, f"agency '{code}'", field, last_day)
     if not agency.holds_on(last_day):
         raise RuleViolation(field, "directory.dates", f"agency '{code}' is in force {period(agency)}, not on {short_date(last_day)}")
     if successor:
@@ -428,10 +448,13 @@ def retire_agency(session: Session, code: str, last_day: date, field: str = "age
 
 
 def retire_official(session: Session, code: str, last_day: date, field: str = "official") -> Official:
-    """An official leaves after ``last_day``: positions and signing authority end."""
+    """An official leaves after ``last_day``: positions, signing authority and the delegations (TUQ.) the official
+    made as head end."""
     official = official_by_code(session, code, field)
-    end_positions(session, code, last_day, field)
-    _close(session, list(session.exec(select(SigningAuthority).where(SigningAuthority.official_id == official.id))), last_day)
+    if not end_positions(session, code, last_day, field):
+        raise RuleViolation(field, "directory.retired", f"official '{code}' holds no position after {short_date(last_day)}")
+    _close(session, list(session.exec(select(SigningAuthority).where(
+        (SigningAuthority.official_id == official.id) | (SigningAuthority.delegated_by_id == official.id)))), last_day)
     session.flush()
     return official
 
@@ -440,6 +463,7 @@ def retire_group(session: Session, code: str, last_day: date, field: str = "grou
     group = session.exec(select(AgencyGroup).where(AgencyGroup.code == code)).first()
     if group is None:
         raise RuleViolation(field, "directory.unknown-group", f"no agency group with code '{code}'")
+    _not_retired(group, f"group '{code}'", field, last_day)
     _close(session, [group, *session.exec(select(AgencyGroupMember).where(AgencyGroupMember.group_id == group.id))], last_day)
     session.flush()
     return group
@@ -449,6 +473,7 @@ def retire(session: Session, code: str, last_day: date, field: str = "code") -> 
     """Retire the entry a code names (agency, official, group, or unit 'agency/UNIT'); what it was, for messages."""
     if "/" in code:
         unit = unit_by_ref(session, code, field)
+        _not_retired(unit, f"unit '{code}'", field, last_day)
         _close(session, [unit], last_day)
         _close(session, list(session.exec(select(Channel).where(Channel.owner_kind == "unit", Channel.owner_id == unit.id))),
                last_day)
@@ -460,5 +485,8 @@ def retire(session: Session, code: str, last_day: date, field: str = "code") -> 
     if session.exec(select(Official).where(Official.code == code)).first():
         retire_official(session, code, last_day, field)
         return "official"
-    retire_group(session, code, last_day, field)
-    return "group"
+    if session.exec(select(AgencyGroup).where(AgencyGroup.code == code)).first():
+        retire_group(session, code, last_day, field)
+        return "group"
+    raise NotFound(field, "directory.unknown-code", f"'{code}' is no agency, official, group or unit (agency/UNIT) "
+                                                    "of the directory")

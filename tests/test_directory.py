@@ -126,18 +126,19 @@ def test_tuq_grants_need_a_written_delegation_by_the_head_never_passed_on(cli: C
     assert "'pgd-sttt' does not head 'sttt' on 01/01/2026: only the head delegates" in by_deputy
     ok(cli, "directory", "grant", "pgd-sttt", "sttt", *tuq, "--delegated-by", "gd-sttt",
        "--delegation", "Giấy ủy quyền số 05/GUQ-STTTT")
-    # the deputy heads the department from February, signing by that delegation only, and tries to pass it on
+    # the director leaves (his delegation ends with him); the deputy heads the department from February, still
+    # holding his KT. and no authority of a head of his own, and tries to delegate
     ok(cli, "directory", "retire", "gd-sttt", "--as", "vt-ubnd", "--on", "31/01/2026")
-    ok(cli, "directory", "revoke", "pgd-sttt", "sttt", "--as", "vt-ubnd", "--form", "KT.", "--on", "31/01/2026")
     ok(cli, "directory", "appoint", "pgd-sttt", "--as", "vt-ubnd", "--agency", "sttt", "--title", "Giám đốc", "--head",
        "--from", "01/02/2026", "--end-current")
     passed_on = refused(cli, engine, "directory", "grant", "cv-sttt", "sttt", "--as", "vt-ubnd", "--form", "TUQ.",
                         "--kinds", "official_letter", "--from", "01/03/2026", "--until", "31/03/2026", "--delegated-by", "pgd-sttt",
                         "--delegation", "Giấy ủy quyền số 07/GUQ-STTTT")
     assert "'pgd-sttt' holds no authority of his own for 'sttt'" in passed_on and "(directory.re-delegation)" in passed_on
+    ok(cli, "directory", "revoke", "pgd-sttt", "sttt", "--as", "vt-ubnd", "--form", "KT.", "--on", "31/01/2026")
     grants = json.loads(ok(cli, "directory", "show", "pgd-sttt", "--on", "15/03/2026", "--json").stdout)
-    assert [(g["form"], g["delegated_by"], g["in_force"]) for g in grants["signing_authority"]] == \
-        [("KT.", None, False), ("TUQ.", "gd-sttt", True)]
+    assert [(g["form"], g["delegated_by"], g["in_force"], g["valid_until"]) for g in grants["signing_authority"]] == \
+        [("KT.", None, False, "2026-01-31"), ("TUQ.", "gd-sttt", False, "2026-01-31")]
 
 
 def draft_and_render(cli: CliRunner, tmp_path: Path, dated: str) -> list[str]:
@@ -259,3 +260,14 @@ def round_trip(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     assert entries == [{"file": "first.yaml", "sha256": hashlib.sha256(first.read_bytes()).hexdigest(),
                         "agencies": 28, "groups": 2, "officials": 13, "signing_authority": 12, "registers": 2,
                         "actor": "vt-ubnd"}]
+
+
+def test_retiring_twice_an_unknown_code_and_a_channel_added_again_with_other_dates(cli: CliRunner, engine: Engine) -> None:
+    ok(cli, "directory", "retire", "stp", "--as", "vt-ubnd", "--on", "30/06/2025")
+    again = refused(cli, engine, "directory", "retire", "stp", "--as", "vt-ubnd", "--on", "31/12/2025")
+    assert "agency 'stp' was retired after 30/6/2025 already (directory.retired)" in again
+    unknown = refused(cli, engine, "directory", "retire", "nobody", "--as", "vt-ubnd", "--on", "31/12/2025")
+    assert "'nobody'" in unknown
+    ok(cli, "directory", "add-channel", "snv", "mailto:vanthu@snv.example", "--from", "01/01/2026")
+    moved = refused(cli, engine, "directory", "add-channel", "snv", "mailto:vanthu@snv.example", "--from", "01/02/2026")
+    assert "is recorded already, from 01/01/2026" in moved
