@@ -80,6 +80,18 @@ def directory_load_sample(
         console.print(f"reorganised from {short_date(date.fromisoformat(step['effective']))}: {step['name']}")
 
 
+def _listing(title: str, rows: list[dict[str, Any]], columns: dict[str, str], everything: bool, as_json: bool) -> None:
+    """Rows as JSON, or as a table of ``columns`` (heading → key), with each row's period under --all."""
+    if as_json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    columns = {**columns, **({"period": "period"} if everything else {})}
+    table = Table(*columns, title=title)
+    for row in rows:
+        add_row(table, *(row[key] or "" for key in columns.values()))
+    console.print(table)
+
+
 @app.command("agencies")
 @user_errors
 def directory_agencies(
@@ -93,15 +105,8 @@ def directory_agencies(
     day = _day(on, "on")
     with session_scope(ready_engine()) as session:
         rows = agency_listing(session, day, everything=everything)
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    table = Table("code", "ký hiệu", "name", "head", "parent", *(["period"] if everything else []),
-                  title=f"agencies on {short_date(day)}")
-    for a in rows:
-        add_row(table, a["code"], a["abbreviation"], a["name"], a["head_title"], a["parent"] or "",
-                *([a["period"]] if everything else []))
-    console.print(table)
+    _listing(f"agencies on {short_date(day)}", rows, {"code": "code", "ký hiệu": "abbreviation", "name": "name",
+                                                       "head": "head_title", "parent": "parent"}, everything, as_json)
 
 
 @app.command("officials")
@@ -117,15 +122,8 @@ def directory_officials(
     day = _day(on, "on")
     with session_scope(ready_engine()) as session:
         rows = official_listing(session, day, everything=everything)
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    table = Table("code", "name", "title", "agency", "unit", *(["period"] if everything else []),
-                  title=f"officials on {short_date(day)}")
-    for o in rows:
-        add_row(table, o["code"], o["full_name"], o["title"], o["agency"], o["unit"] or "",
-                *([o["period"]] if everything else []))
-    console.print(table)
+    _listing(f"officials on {short_date(day)}", rows, {"code": "code", "name": "full_name", "title": "title",
+                                                        "agency": "agency", "unit": "unit"}, everything, as_json)
 
 
 @app.command("show")
@@ -216,13 +214,21 @@ def _print_entry(e: dict[str, Any]) -> None:
 
 # --- changes, one at a time ------------------------------------------------------------------------------------
 
+def _agency_fields(*, header: str | None, **values: str | None) -> dict[str, str]:
+    """An agency's attributes as the import format names them, from the options given ('\\n' in --header is a
+    line break)."""
+    if header is not None:
+        values["header_name"] = header.replace("\\n", "\n")
+    return {k: v for k, v in values.items() if v is not None}
+
+
 @app.command("add-agency")
 @user_errors
 def directory_add_agency(
-    code: Annotated[str, typer.Argument(help="New agency code, e.g. 'scds'")],
+    code: Annotated[str, typer.Argument(help="New agency code, e.g. 'snnmt'")],
     actor: Actor,
     name: Annotated[str, typer.Option(help="Full name")],
-    abbreviation: Annotated[str, typer.Option(help="Abbreviation in ký hiệu, e.g. 'SCĐS'")],
+    abbreviation: Annotated[str, typer.Option(help="Abbreviation in ký hiệu, e.g. 'SNNMT'")],
     header: Annotated[str, typer.Option(help="Ô 2 as printed; '\\n' for a second line")],
     place: Annotated[str, typer.Option(help="Place of the date line")],
     head_title: Annotated[str, typer.Option(help="Title of its head, e.g. 'Giám đốc'")],
@@ -236,12 +242,12 @@ def directory_add_agency(
     """Add an agency."""
     from models.directory_admin import add_agency
 
-    raw = {"code": code, "name": name, "abbreviation": abbreviation, "header_name": header.replace("\\n", "\n"),
-           "place": place, "head_title": head_title, "parent": parent, "category": category,
-           "collective_name": collective_name, "header_as_parent": header_as_parent, "channels": channel or [],
-           **_dates(start, None)}
+    raw = {"code": code, "channels": channel or [], **_dates(start, None),
+           **_agency_fields(name=name, abbreviation=abbreviation, header=header, place=place, head_title=head_title,
+                            parent=parent, category=category, collective_name=collective_name,
+                            header_as_parent=header_as_parent)}
     with session_scope(ready_engine()) as session:
-        agency = add_agency(session, {k: v for k, v in raw.items() if v is not None})
+        agency = add_agency(session, raw)
         _audited(session, actor, "add-agency", agency.code, name=agency.name, parent=parent, valid_from=start)
     console.print(f"agency '{code}' added: {name}")
 
@@ -265,10 +271,9 @@ def directory_change_agency(
     """Change an agency from a date (đổi tên, đổi cơ quan chủ quản …); what held before stays for earlier days."""
     from models.directory_admin import change_agency
 
-    changes = {"name": name, "abbreviation": abbreviation, "header_name": header.replace("\\n", "\n") if header else None,
-               "place": place, "head_title": head_title, "parent": parent, "category": category,
-               "collective_name": collective_name, "header_as_parent": header_as_parent}
-    changes = {k: v for k, v in changes.items() if v is not None}
+    changes = _agency_fields(name=name, abbreviation=abbreviation, header=header, place=place, head_title=head_title,
+                             parent=parent, category=category, collective_name=collective_name,
+                             header_as_parent=header_as_parent)
     if not changes:
         raise RuleViolation("change", "directory.required", "give at least one attribute to change (--name, --header …)")
     with session_scope(ready_engine()) as session:
@@ -281,7 +286,7 @@ def directory_change_agency(
 @user_errors
 def directory_add_unit(
     agency: Annotated[str, typer.Argument(help="Agency code")],
-    code: Annotated[str, typer.Argument(help="Unit code as written in Nơi nhận, e.g. 'P.CĐS'")],
+    code: Annotated[str, typer.Argument(help="Unit code as written in Nơi nhận, e.g. 'VP'")],
     name: Annotated[str, typer.Argument(help="Unit name")],
     actor: Actor,
     start: From = None,
