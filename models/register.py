@@ -3,9 +3,10 @@
 Rules (Decree 30 Điều 15, nd30-format.md §5): a series per issuing agency and year (an agency may keep
 one series for all its administrative documents, or several split by kind, as its head decides); numbers
 start at 01 on 1 January and run to 31 December, follow the order of issue, are unique, never reused; a
-voided number stays with its reason. A new year's registers open by themselves on first use, copied from
-the agency's latest earlier year; numbers an agency gave outside vanban (sổ cũ) can be imported so that
-numbering continues after them.
+voided number stays with its reason. A year's registers open by themselves on first use: whenever no
+register of the year numbers the kind issued, the series of the agency's latest earlier year that the year
+lacks are copied into it. Numbers an agency gave outside vanban (sổ cũ) can be imported so that numbering
+continues after them. Only an agency in force on some day of a year keeps registers for it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy import UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
-from models.directory import Agency
+from models.directory import Agency, period
 from models.document import DocumentKind, utcnow
 from models.errors import RuleViolation
 from models.legal_text import clean_text, number_symbol, pad2, parse_date, short_date
@@ -68,11 +69,31 @@ class RegisterEntry(SQLModel, table=True):
     subject: str | None = Field(default=None, description="Trích yếu of an imported entry")
 
 
-def _agency_code(session: Session, agency_id: int) -> str:
+def _agency(session: Session, agency_id: int) -> Agency:
     agency = session.get(Agency, agency_id)
     if agency is None:
         raise RuleViolation("agency", "directory.unknown-agency", f"no agency #{agency_id} in the directory")
-    return agency.code
+    return agency
+
+
+def _agency_code(session: Session, agency_id: int) -> str:
+    return _agency(session, agency_id).code
+
+
+def _agency_of_year(session: Session, agency_id: int, year: int) -> Agency:
+    """The agency, in force on some day of ``year`` (valid_from <= 31/12, valid_until >= 01/01): a register
+    is kept only by an agency that exists that year; otherwise refused naming its period and its successor."""
+    if not 1900 <= year <= 9999:
+        raise RuleViolation("year", "register.year", f"{year} is not a year of issue")
+    agency = _agency(session, agency_id)
+    if ((agency.valid_from is None or agency.valid_from <= date(year, 12, 31))
+            and (agency.valid_until is None or agency.valid_until >= date(year, 1, 1))):
+        return agency
+    successor = session.get(Agency, agency.successor_id) if agency.successor_id else None
+    went = f"; its successor is '{successor.code}'" if successor else ""
+    raise RuleViolation("agency", "register.agency-period",
+                        f"agency '{agency.code}' is in the directory {period(agency)}, not in {year}: "
+                        f"it keeps no register for {year}{went}")
 
 
 def check_kinds(value: str) -> str:
@@ -109,15 +130,13 @@ def add_register(
 ) -> OutgoingRegister:
     """Validate and store a series, not audited: for callers whose own audit entry covers it (the
     directory load) and for ``open_register``."""
-    code = _agency_code(session, agency_id)
+    code = _agency_of_year(session, agency_id, year).code
     series = clean_text(series, "series")
     if not series:
         raise RuleViolation("series", "register.series", "a register needs a series code, e.g. 'chung'")
     kinds = check_kinds(kinds)
     if opening_number < 0:
         raise RuleViolation("opening_number", "register.opening", "cannot be negative")
-    if not 1900 <= year <= 9999:
-        raise RuleViolation("year", "register.year", f"{year} is not a year of issue")
     existing = session.exec(
         select(OutgoingRegister).where(OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == year)
     ).all()
@@ -155,28 +174,56 @@ def open_register(
     return register
 
 
-def _open_from_last_year(session: Session, agency_id: int, year: int) -> list[OutgoingRegister]:
-    """Copy the registers of the agency's latest earlier year into ``year`` (numbers from 01), or refuse
-    naming the agency and how to open one. The agency row is locked first, so two first issues of a
-    year queue here and the second finds the registers the first opened."""
+def _covered(registers: list[OutgoingRegister], kind: str | None) -> bool:
+    """Some register numbers ``kind`` (None: any register at all, for an import)."""
+    return any(kind is None or r.covers(kind) for r in registers)
+
+
+def _missing(code: str, year: int, kind: str | None, why: str = "") -> RuleViolation:
+    return RuleViolation("register", "register.missing",
+                         f"agency '{code}' has no outgoing register for {kind} in {year}{why}; "
+                         f"open one: vanban register open {code} --year {year} --kinds {kind} --as CODE")
+
+
+def _open_from_last_year(session: Session, agency_id: int, year: int, kind: str | None) -> list[OutgoingRegister]:
+    """When no register of ``year`` numbers ``kind``, open in it the series of the agency's latest earlier year
+    that it does not have yet (numbers from 01); [] when nothing is needed or there is nothing to copy (the
+    caller then names what is missing). Refused when neither the year nor any earlier one has a register, or
+    when a copied series would number a kind that a series opened this year numbers too: this year's choice
+    is not second-guessed.
+    The agency row is locked first, so two first issues of a year queue here and the second finds the
+    registers the first opened."""
+    if _covered(_year_registers(session, agency_id, year, lock=False), kind):  # most issues: no lock needed
+        return []
     session.exec(select(Agency.id).where(Agency.id == agency_id).with_for_update()).one()
     opened = session.exec(
         select(OutgoingRegister).where(OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == year)
         .execution_options(populate_existing=True)
     ).all()
-    if opened:
+    if _covered(opened, kind):
         return []
+    code = _agency_of_year(session, agency_id, year).code
     last_year = session.exec(select(func.max(OutgoingRegister.year)).where(
         OutgoingRegister.agency_id == agency_id, OutgoingRegister.year < year)).one()
     if last_year is None:
-        code = _agency_code(session, agency_id)
+        if opened:
+            return []
         raise RuleViolation("register", "register.missing",
                             f"agency '{code}' has no outgoing register for {year} nor any earlier year to copy; "
                             f"open one: vanban register open {code} --year {year} --as CODE")
     templates = session.exec(select(OutgoingRegister).where(
         OutgoingRegister.agency_id == agency_id, OutgoingRegister.year == last_year).order_by(OutgoingRegister.id)).all()
+    have = {r.series for r in opened}
+    missing = [t for t in templates if t.series not in have]
+    for template in missing:
+        conflict = _same_kind_conflict(template.kinds, opened)
+        if conflict:
+            other, shared = conflict
+            numbered = "every kind" if shared == ALL_KINDS else shared
+            raise _missing(code, year, kind, f" (its {last_year} series '{template.series}' would number "
+                                             f"{numbered} like '{other.series}')")
     return [add_register(session, agency_id, year, series=t.series, kinds=t.kinds, name=t.name, opened_from=last_year)
-            for t in templates]
+            for t in missing]
 
 
 def _record_auto_opened(session: Session, registers: list[OutgoingRegister], actor: str) -> None:
@@ -197,10 +244,7 @@ def register_for(session: Session, agency_id: int, year: int, kind: str, *, lock
     candidates = [r for r in _year_registers(session, agency_id, year, lock=lock) if r.covers(kind)]
     chosen = [r for r in candidates if r.kinds != ALL_KINDS] or candidates
     if not chosen:
-        code = _agency_code(session, agency_id)
-        raise RuleViolation("register", "register.missing",
-                            f"agency '{code}' has no outgoing register for {kind} in {year}; "
-                            f"open one: vanban register open {code} --year {year} --kinds {kind} --as CODE")
+        raise _missing(_agency_code(session, agency_id), year, kind)
     if len(chosen) > 1:
         names = ", ".join(r.series for r in chosen)
         raise RuleViolation("register", "register.ambiguous",
@@ -215,14 +259,15 @@ def _last_date(session: Session, register: OutgoingRegister) -> date | None:
 def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date, symbol: str, document_id: int | None,
                     *, actor: str = "system") -> RegisterEntry:
     """Give the next number of the series to a document being issued, in the caller's transaction; the
-    first number of a year the agency has no register for opens that year's registers (audited).
+    first number of a kind no register of the year numbers opens the series of the agency's last year that
+    the year lacks (audited).
 
     The register row is locked (SELECT … FOR UPDATE on PostgreSQL; on SQLite the engine begins every
     transaction IMMEDIATE, which takes the write lock), so concurrent issuers queue and get distinct,
     consecutive numbers; the unique key (register, number) is the last guard.
     """
     year = issued_on.year
-    opened = [] if _year_registers(session, agency_id, year, lock=False) else _open_from_last_year(session, agency_id, year)
+    opened = _open_from_last_year(session, agency_id, year, kind)
     register = register_for(session, agency_id, year, kind, lock=True)
     last_date = _last_date(session, register)
     if last_date is not None and issued_on < last_date:
@@ -364,9 +409,9 @@ def _legacy_row(raw: dict, line: int, name: str, year: int) -> LegacyRow:
 
 
 def _import_target(session: Session, agency_id: int, year: int, series: str | None) -> tuple[OutgoingRegister, list]:
-    """The series the import goes into; the year's registers open from the last year's if need be."""
-    code = _agency_code(session, agency_id)
-    opened = [] if _year_registers(session, agency_id, year, lock=False) else _open_from_last_year(session, agency_id, year)
+    """The series the import goes into; the year's registers open from the last year's if it has none."""
+    code = _agency_of_year(session, agency_id, year).code
+    opened = _open_from_last_year(session, agency_id, year, None)
     registers = _year_registers(session, agency_id, year, lock=True)
     if series is None:
         if len(registers) > 1:

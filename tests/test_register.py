@@ -11,19 +11,22 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from typer.testing import CliRunner
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from doc_templates.register_book import IMPORTED_NOTE, outgoing_book, render_book
+from flows.cli import app
 from models.audit import Action, AuditEntry
 from models.db import alembic_config, make_engine, session_scope
-from models.directory import Agency
+from models.directory import Agency, agency_by_code
 from models.errors import RuleViolation
-from models.directory import agency_by_code
 from models.register import (
     OutgoingRegister, RegisterEntry, allocate_number, import_legacy, list_registers, open_register, void_number,
 )
+from models.sample_data import load_reorganisations
 from tests.docx_reading import lines, open_docx
+from tests.test_directory import use_database
 
 
 def _agency(session: Session, code: str = "sttt") -> Agency:
@@ -108,43 +111,114 @@ def test_an_explicit_opening_is_audited_with_its_actor(session: Session) -> None
     assert _audited(session, Action.REGISTER_OPENED) == [("vt-sttt", {
         "agency": "sttt", "year": 2026, "series": "bc", "kinds": "report,plan", "opening_number": 4,
         "opened": "explicitly"})]
-    # the year has a register now: a kind it does not number is refused, not copied from 2024
     assert allocate_number(session, sttt.id, "report", date(2026, 2, 2), "BC-STTTT", None).number == 5
+
+
+def test_a_kind_no_register_of_the_year_numbers_opens_the_series_the_year_lacks(engine: Engine, tmp_path: Path,
+                                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: after an explicit 'qd' for decisions, a Công văn of 2026 opens 2024's shared series by itself."""
+    use_database(engine.url.render_as_string(hide_password=False), monkeypatch)
+    made = CliRunner().invoke(app, ["register", "open", "ubnd-tinh", "--year", "2026", "--series", "qd",
+                                    "--kinds", "decision", "--as", "vt-ubnd"])
+    assert made.exit_code == 0, made.output
+    with session_scope(engine) as session:
+        ubnd = _agency(session, "ubnd-tinh").id
+        letter = allocate_number(session, ubnd, "official_letter", date(2026, 1, 5), "UBND-VHXH", None, actor="vt-ubnd")
+        decision = allocate_number(session, ubnd, "decision", date(2026, 1, 5), "QĐ-UBND", None)
+        second = allocate_number(session, ubnd, "plan", date(2026, 1, 6), "KH-UBND", None)
+    assert (letter.number_symbol, decision.number_symbol, second.number_symbol) == \
+        ("01/UBND-VHXH", "01/QĐ-UBND", "02/KH-UBND")
+    with session_scope(engine) as session:
+        assert [(r.series, r.kinds, r.last_number, r.opened) for r in list_registers(session, ubnd, 2026)] == [
+            ("chung", "*", 2, "automatically from 2024"), ("qd", "decision", 1, "explicitly")]
+        assert [(actor, d["series"], d["opened"]) for actor, d in _audited(session, Action.REGISTER_OPENED)] == [
+            ("vt-ubnd", "qd", "explicitly"), ("vt-ubnd", "chung", "automatically from 2024")]
+
+
+def test_a_copied_series_that_would_number_a_kind_twice_is_not_opened(engine: Engine) -> None:
+    with session_scope(engine) as session:  # 2024: 'chung' for every kind, 'qd' for decisions
+        ubnd = _agency(session, "ubnd-tinh").id
+        open_register(session, ubnd, 2024, series="qd", kinds="decision")
+        open_register(session, ubnd, 2026, series="vb", kinds="decision,plan")  # 2026: decisions numbered in 'vb'
+    before = _counts(engine)
+    with pytest.raises(RuleViolation) as exc, session_scope(engine) as session:
+        allocate_number(session, ubnd, "official_letter", date(2026, 1, 5), "UBND-VHXH", None)
+    assert (exc.value.field, exc.value.rule) == ("register", "register.missing")
+    assert exc.value.message == (
+        "agency 'ubnd-tinh' has no outgoing register for official_letter in 2026 (its 2024 series 'qd' would number "
+        "decision like 'vb'); open one: vanban register open ubnd-tinh --year 2026 --kinds official_letter --as CODE")
+    assert _counts(engine) == before
+
+
+def test_a_kind_the_last_year_did_not_number_either_stays_a_clear_error(session: Session) -> None:
+    sttt = _agency(session)
+    open_register(session, sttt.id, 2024, series="bc", kinds="report")
+    open_register(session, sttt.id, 2026, series="bc", kinds="report")
+    open_register(session, sttt.id, 2026, series="chung", kinds="plan")  # 2024's 'chung' is taken by name
     with pytest.raises(RuleViolation) as exc:
         allocate_number(session, sttt.id, "submission", date(2026, 2, 2), "TTr-STTTT", None)
     assert exc.value.rule == "register.missing" and "--kinds submission" in exc.value.message
+    assert [r.series for r in list_registers(session, sttt.id, 2026)] == ["bc", "chung"]
 
 
-@pytest.mark.parametrize("first, second, rule, named", [
-    (None, {"year": 2024}, "register.duplicate", "agency 'sttt' has a register 'chung' for 2024 already"),
-    ({"series": "qd", "kinds": "decision,plan"}, {"series": "kh", "kinds": "plan"}, "register.kinds-overlap",
-     "series 'kh' and 'qd' of agency 'sttt' would both number plan in 2026"),
-    ({"series": "chung"}, {"series": "khac"}, "register.kinds-overlap", "would both number every kind"),
-    (None, {"kinds": "decision,quyet-dinh"}, "register.kinds", "unknown kind 'quyet-dinh'"),
-    (None, {"opening_number": -1}, "register.opening", "cannot be negative"),
-    (None, {"series": " "}, "register.series", "needs a series code"),
+def _counts(engine: Engine) -> list[int]:
+    with session_scope(engine) as session:
+        return [session.exec(select(func.count()).select_from(t)).one() for t in (OutgoingRegister, RegisterEntry,
+                                                                                  AuditEntry)]
+
+
+SO_CU_2026 = "number,symbol,date,subject\n1,TTr-STTTT,05/01/2026,Tờ trình A\n"
+
+
+def test_an_import_for_an_agency_ended_before_the_year_is_refused_naming_its_period_and_successor(
+        engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 11: Sở TTTT ends on 28/02/2025 (merged into Sở KH&CN): it keeps no register of 2026."""
+    with session_scope(engine) as session:
+        load_reorganisations(session, actor="vt-ubnd")
+    before = _counts(engine)
+    use_database(engine.url.render_as_string(hide_password=False), monkeypatch)
+    result = CliRunner().invoke(app, ["register", "import", "sttt", str(_csv(tmp_path, SO_CU_2026, "so-cu-2026.csv")),
+                                      "--year", "2026", "--as", "vt-sttt"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert " ".join(result.stderr.split()) == (
+        "error: agency: agency 'sttt' is in the directory until 28/02/2025, not in 2026: it keeps no register for "
+        "2026; its successor is 'skhcn' (register.agency-period)")
+    assert _counts(engine) == before
+
+
+def _founded_on_new_years_eve(session: Session) -> None:
+    """An agency in force from 31/12/2025: 2025 is its year by that one day, 2024 is not."""
+    session.add(Agency(code="snnmt", name="Sở Nông nghiệp và Môi trường", abbreviation="SNNMT",
+                       header_name="SỞ NÔNG NGHIỆP\nVÀ MÔI TRƯỜNG", place="Vĩnh Long", head_title="Giám đốc",
+                       valid_from=date(2025, 12, 31)))
+
+
+@pytest.mark.parametrize("change, code, year, ok_year, message", [
+    (load_reorganisations, "sttt", 2026, 2025, "agency 'sttt' is in the directory until 28/02/2025, not in 2026: "
+                                               "it keeps no register for 2026; its successor is 'skhcn'"),
+    (load_reorganisations, "ubnd-h-tra-on", 2026, 2025, "agency 'ubnd-h-tra-on' is in the directory until 30/6/2025, "
+                                                        "not in 2026: it keeps no register for 2026; its successor is "
+                                                        "'ubnd-tinh'"),
+    (_founded_on_new_years_eve, "snnmt", 2024, 2025, "agency 'snnmt' is in the directory from 31/12/2025, not in "
+                                                     "2024: it keeps no register for 2024"),
 ])
-def test_explicit_openings_refused(engine: Engine, first: dict | None, second: dict, rule: str, named: str) -> None:
+def test_each_way_of_opening_a_register_needs_the_agency_in_force_that_year(
+        engine: Engine, tmp_path: Path, change, code: str, year: int, ok_year: int, message: str) -> None:  # noqa: ANN001
     with session_scope(engine) as session:
-        sttt = _agency(session).id
-        if first:
-            open_register(session, sttt, 2026, **first)
-        before = (session.exec(select(func.count()).select_from(OutgoingRegister)).one(),
-                  session.exec(select(func.count()).select_from(AuditEntry)).one())
-    with pytest.raises(RuleViolation) as exc, session_scope(engine) as session:
-        open_register(session, sttt, second.pop("year", 2026), actor="vt-sttt", **second)
-    assert exc.value.rule == rule and named in exc.value.message, exc.value.message
+        change(session)
     with session_scope(engine) as session:
-        assert (session.exec(select(func.count()).select_from(OutgoingRegister)).one(),
-                session.exec(select(func.count()).select_from(AuditEntry)).one()) == before
-
-
-def test_a_named_kind_beside_the_shared_series_is_no_overlap(session: Session) -> None:
-    ubnd = _agency(session, "ubnd-tinh")
-    open_register(session, ubnd.id, 2024, series="qd", kinds="decision")
-    with pytest.raises(RuleViolation) as exc:
-        open_register(session, ubnd.id, 2024, series="qd2", kinds="decision")
-    assert "series 'qd2' and 'qd' of agency 'ubnd-tinh' would both number decision in 2024" in exc.value.message
+        agency = _agency(session, code).id
+    before = _counts(engine)
+    legacy = _csv(tmp_path, SO_CU_2026.replace("2026", str(year)))
+    for way in (lambda s: open_register(s, agency, year, series="moi"),
+                lambda s: allocate_number(s, agency, "plan", date(year, 6, 1), "KH-X", None),  # opening by itself
+                lambda s: import_legacy(s, agency, year, legacy)):
+        with pytest.raises(RuleViolation) as exc, session_scope(engine) as session:
+            way(session)
+        assert (exc.value.field, exc.value.rule, exc.value.message) == ("agency", "register.agency-period", message)
+        assert _counts(engine) == before
+    with session_scope(engine) as session:  # a year it holds even one day of is a year of its registers
+        assert open_register(session, agency, ok_year, series="moi").year == ok_year
 
 
 LEGACY = """\ufeffnumber;symbol;date;subject
