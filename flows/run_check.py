@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+import flows.runtime  # noqa: F401  (the Prefect state the flows wrote, under VANBAN_HOME, before Prefect loads)
 from models.audit import AuditEntry
 
 SLACK = timedelta(seconds=5)  # clocks of the database writer and of the Prefect server

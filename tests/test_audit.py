@@ -391,3 +391,23 @@ def test_runs_are_checked_against_prefect(prefect_harness, chain_engine: Engine)
     _, problems = check_runs([forged, late])
     assert any("which Prefect does not know" in p for p in problems)
     assert any("entry 99 (drafted) at 2030-01-01" in p and "lies outside" in p for p in problems)
+
+
+def test_runs_of_the_demo_are_found_where_vanban_keeps_prefect(tmp_path: Path) -> None:
+    """`audit runs` reads the Prefect state under VANBAN_HOME that the flows wrote, with vanban's settings
+    (no PREFECT_HOME given, nothing in ~/.prefect, no telemetry): the demo's runs are known and completed."""
+    home, user = tmp_path / "vanban-home", tmp_path / "user"
+    user.mkdir()
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "250", "HOME": str(user), "VANBAN_HOME": str(home)}
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
+                              timeout=300)
+
+    demo = run("demo", "--out", str(tmp_path / "out"), "--database", f"sqlite:///{home / 'vanban.db'}")
+    assert demo.returncode == 0, demo.stderr
+    runs = run("audit", "runs", "374/QĐ-UBND")
+    assert runs.returncode == 0, runs.stdout + runs.stderr
+    assert "COMPLETED" in runs.stdout and "Prefect does not know" not in runs.stdout + runs.stderr
+    assert "decide" in runs.stdout and "distribute" in runs.stdout
+    assert (home / "prefect").is_dir() and not (user / ".prefect").exists()
