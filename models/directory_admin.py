@@ -149,7 +149,7 @@ def add_unit(session: Session, agency_code: str, raw: dict[str, Any], field: str
     code = clean_text(str(raw["code"]), f"{field}.code")
     if session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == code)).first():
         raise RuleViolation(f"{field}.code", "directory.duplicate", f"agency '{agency_code}' has a unit '{code}' already")
-    start, end = _dates(raw, field, default_from)
+    start, end = _dates(raw, field, default_from or agency.valid_from)  # no earlier than its agency
     unit = Unit(agency_id=agency.id, code=code, name=_text(raw, "name", field), valid_from=start, valid_until=end)
     session.add(unit)
     session.flush()
@@ -160,26 +160,32 @@ def add_unit(session: Session, agency_code: str, raw: dict[str, Any], field: str
 def add_channels(session: Session, owner_kind: str, owner_id: int, raw: list[Any], field: str, *,
                  default_from: date | None = None) -> list[Channel]:
     """Channels written as a URL, or as {url, valid_from, valid_until}."""
-    out = []
-    for j, item in enumerate(raw):
-        where = f"{field}[{j}]"
-        item = item if isinstance(item, dict) else {"url": item}
-        item = _mapping(item, where, {"url", "valid_from", "valid_until"}, ("url",))
-        start, end = _dates(item, where, default_from)
-        url = clean_text(str(item["url"]), where)
-        known = session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
-                                                   Channel.url == url)).first()
-        if known is not None:  # recorded already: its period is changed by ending it, never by adding it again
-            if (known.valid_from, known.valid_until) != (start, end):
-                raise RuleViolation(where, "directory.duplicate", f"the channel {url} is recorded already, {period(known)}")
-            out.append(known)
-            continue
-        channel = add_channel(session, owner_kind, owner_id, url, where)
-        channel.valid_from, channel.valid_until = start, end
-        session.add(channel)
-        out.append(channel)
+    out = [add_dated_channel(session, owner_kind, owner_id, item, f"{field}[{j}]", default_from=default_from)
+           for j, item in enumerate(raw)]
     session.flush()
     return out
+
+
+def add_dated_channel(session: Session, owner_kind: str, owner_id: int, item: Any, field: str, *,
+                      default_from: date | None = None) -> Channel:
+    """One channel (a URL, or {url, valid_from, valid_until}); by default from the day its owner (agency or unit)
+    starts, so that what is stored is what an export writes back. One already recorded with other dates is refused:
+    its period changes by ending it, not by adding it again."""
+    owner = session.get(Agency if owner_kind == "agency" else Unit, owner_id) if owner_kind in ("agency", "unit") else None
+    item = item if isinstance(item, dict) else {"url": item}
+    item = _mapping(item, field, {"url", "valid_from", "valid_until"}, ("url",))
+    start, end = _dates(item, field, default_from or (owner.valid_from if owner else None))
+    url = clean_text(str(item["url"]), field)
+    known = session.exec(select(Channel).where(Channel.owner_kind == owner_kind, Channel.owner_id == owner_id,
+                                               Channel.url == url)).first()
+    if known is not None:
+        if (known.valid_from, known.valid_until) != (start, end):
+            raise RuleViolation(field, "directory.duplicate", f"the channel {url} is recorded already, {period(known)}")
+        return known
+    channel = add_channel(session, owner_kind, owner_id, url, field)
+    channel.valid_from, channel.valid_until = start, end
+    session.add(channel)
+    return channel
 
 
 # --- officials and positions -----------------------------------------------------------------------------------
@@ -221,8 +227,8 @@ def appoint(session: Session, official_code: str, raw: dict[str, Any], field: st
     concurrent (kiêm nhiệm); an agency has one head at a time."""
     raw = _mapping(raw, field, POSITION_FIELDS, ("agency", "title"))
     official = official_by_code(session, official_code, field)
-    start, end = _dates(raw, field, default_from)
     agency = agency_by_code(session, raw["agency"], f"{field}.agency")
+    start, end = _dates(raw, field, default_from or agency.valid_from)  # no earlier than the agency
     for edge in (start, end):
         if edge is not None and not agency.holds_on(edge):
             raise RuleViolation(f"{field}.agency", "directory.dates",
@@ -451,6 +457,10 @@ def retire_official(session: Session, code: str, last_day: date, field: str = "o
     """An official leaves after ``last_day``: positions, signing authority and the delegations (TUQ.) the official
     made as head end."""
     official = official_by_code(session, code, field)
+    held = positions_of(session, official.id, None)
+    if held and all(p.valid_until is not None for p in held):
+        last = max(p.valid_until for p in held)
+        raise RuleViolation(field, "directory.retired", f"official '{code}' left after {short_date(last)} already")
     if not end_positions(session, code, last_day, field):
         raise RuleViolation(field, "directory.retired", f"official '{code}' holds no position after {short_date(last_day)}")
     _close(session, list(session.exec(select(SigningAuthority).where(

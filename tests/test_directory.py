@@ -242,12 +242,17 @@ def round_trip(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
     ok(cli, "directory", "grant", "pgd-sttt", "sttt", "--as", "vt-ubnd", "--form", "TUQ.", "--kinds", "official_letter",
        "--from", "01/01/2026", "--until", "30/06/2026", "--delegated-by", "gd-sttt", "--delegation", "Giấy ủy quyền số 05/GUQ-STTTT")
     ok(cli, "directory", "retire", "stp", "--as", "vt-ubnd", "--on", "30/06/2025", "--successor", "snv")
+    ok(cli, "directory", "add-agency", "sdttg", "--as", "vt-ubnd", "--name", "Sở Dân tộc và Tôn giáo",
+       "--abbreviation", "SDTTG", "--header", "SỞ DÂN TỘC\\nVÀ TÔN GIÁO", "--place", "Vĩnh Long", "--head-title",
+       "Giám đốc", "--parent", "ubnd-tinh", "--category", "department", "--from", "01/03/2025")
+    ok(cli, "directory", "add-unit", "sdttg", "VT", "Văn thư Sở", "--as", "vt-ubnd")  # from the day its agency starts
+    ok(cli, "directory", "add-channel", "sdttg/VT", "mailto:vt.sdttg@vinhlong.example")
     first = tmp_path / "first.yaml"
     ok(cli, "directory", "export", "--out", str(first))
 
     use_database(fresh_url, monkeypatch)
     imported = ok(cli, "directory", "import", str(first), "--as", "vt-ubnd")
-    assert imported.stdout.strip() == ("first.yaml imported: 28 agencies, 2 groups, 13 officials, "
+    assert imported.stdout.strip() == ("first.yaml imported: 29 agencies, 2 groups, 13 officials, "
                                        "12 signing_authority, 2 registers")
     second = ok(cli, "directory", "export").stdout
     assert yaml.safe_load(second) == yaml.safe_load(first.read_text(encoding="utf-8"))
@@ -258,7 +263,7 @@ def round_trip(cli: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, 
                for e in json.loads(ok(cli, "audit", "export", "--format", "json").stdout)
                if e["action"] == "directory_imported"]
     assert entries == [{"file": "first.yaml", "sha256": hashlib.sha256(first.read_bytes()).hexdigest(),
-                        "agencies": 28, "groups": 2, "officials": 13, "signing_authority": 12, "registers": 2,
+                        "agencies": 29, "groups": 2, "officials": 13, "signing_authority": 12, "registers": 2,
                         "actor": "vt-ubnd"}]
 
 

@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 
 from flows.cli.common import Actor, add_row, console, ready_engine, user_errors
 from models.audit import Action, record
-from models.channels import Channel, add_channel, end_channel, redact
+from models.channels import Channel, end_channel, redact
 from models.config import today
 from models.db import session_scope
 from models.directory import Dated, period
@@ -524,14 +524,11 @@ def directory_add_channel(
     end: Until = None,
 ) -> None:
     """Give a recipient a channel (e-mail address, webhook, chat …), from and until a date if given."""
-    from models.directory_admin import add_channels
+    from models.directory_admin import add_dated_channel
 
     with session_scope(ready_engine()) as session:
         kind, owner_id = owner_of(session, code)
-        if start or end:
-            add_channels(session, kind, owner_id, [{"url": url, **_dates(start, end)}], "url")
-        else:
-            add_channel(session, kind, owner_id, url, "url")
+        add_dated_channel(session, kind, owner_id, {"url": url, **_dates(start, end)}, "url")
         _audited(session, actor, "add-channel", code, url=redact(url), valid_from=start, valid_until=end)
     console.print(f"{code}: channel {redact(url)} added")
 
