@@ -335,9 +335,11 @@ def _allocate_one(url: str, agency_id: int, on: date, barrier, results) -> None:
     engine.dispose()
 
 
-def _allocate_concurrently(url: str, engine: Engine, on: date, processes: int = 50) -> list[int]:
+def _allocate_concurrently(url: str, engine: Engine, on: date, reports: bool, processes: int = 50) -> list[int]:
     with session_scope(engine) as session:
         agency_id = _agency(session).id
+        if reports:  # the year is open, but for reports only
+            open_register(session, agency_id, on.year, series="bc", kinds="report")
     engine.dispose()  # children open their own connections
     ctx = mp.get_context("fork")
     barrier, results = ctx.Barrier(processes), ctx.Queue()
@@ -355,32 +357,37 @@ def _check_distinct_consecutive(engine: Engine, numbers: list[int], on: date, op
     assert sorted(numbers) == list(range(opening + 1, opening + 51))
     with session_scope(engine) as session:
         register = session.exec(select(OutgoingRegister).where(
-            OutgoingRegister.agency_id == _agency(session).id, OutgoingRegister.year == on.year)).one()
+            OutgoingRegister.agency_id == _agency(session).id, OutgoingRegister.year == on.year,
+            OutgoingRegister.series == "chung")).one()
         entries = session.exec(select(RegisterEntry.number).where(RegisterEntry.register_id == register.id)).all()
-        openings = _audited(session, Action.REGISTER_OPENED)
+        openings = [d for _, d in _audited(session, Action.REGISTER_OPENED) if d["opened"] != "explicitly"]
     assert register.last_number == opening + 50
     assert sorted(entries) == sorted(numbers)
     assert len(openings) == (0 if register.opened_from is None else 1)  # a new year opened once, by one of them
 
 
-# 2024: the sample register (last number 09); 2025: the first issues of a year open it, once
-CONCURRENT = pytest.mark.parametrize("on, opening", [(date(2024, 6, 1), 9), (date(2025, 1, 2), 0)])
+# 2024: the sample register (last number 09); 2025: the first issues of a year open it, once; 2025 with a series
+# for reports opened explicitly: the first plans open the shared series beside it, once
+CONCURRENT = pytest.mark.parametrize("on, opening, reports", [
+    (date(2024, 6, 1), 9, False), (date(2025, 1, 2), 0, False), (date(2025, 1, 2), 0, True)])
 
 
 @CONCURRENT
-def test_50_processes_allocate_50_distinct_consecutive_numbers_on_sqlite(engine: Engine, on: date, opening: int) -> None:
-    numbers = _allocate_concurrently(str(engine.url), engine, on)
+def test_50_processes_allocate_50_distinct_consecutive_numbers_on_sqlite(engine: Engine, on: date, opening: int,
+                                                                         reports: bool) -> None:
+    numbers = _allocate_concurrently(str(engine.url), engine, on, reports)
     _check_distinct_consecutive(engine, numbers, on, opening)
 
 
 @CONCURRENT
-def test_50_processes_allocate_50_distinct_consecutive_numbers_on_postgresql(pg_url: str, on: date, opening: int) -> None:
+def test_50_processes_allocate_50_distinct_consecutive_numbers_on_postgresql(pg_url: str, on: date, opening: int,
+                                                                             reports: bool) -> None:
     from models.sample_data import load_directory
 
     engine = make_engine(pg_url)
     with session_scope(engine) as session:
         load_directory(session)
-    numbers = _allocate_concurrently(pg_url, engine, on)
+    numbers = _allocate_concurrently(pg_url, engine, on, reports)
     _check_distinct_consecutive(engine, numbers, on, opening)
 
 
