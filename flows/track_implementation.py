@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from flows.steps import locations
 from models.assignments import (
-    Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, notice_recipients, notices_due,
-    overview, sent_notices, settle_notice,
+    Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, delivered_to, notice_recipients,
+    notices_due, overview, sent_notices, settle_notice,
 )
 from models.channels import channels_of, redact
 from models.config import get_settings, today
@@ -44,7 +44,7 @@ class Tracking(BaseModel):
 
 @task(name="plan-notices")
 def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tuple[int, str, date, int]]:
-    """(assignment, kind, day, working days left) of every notice due on ``on`` and not sent yet."""
+    """(assignment, kind, day, working days left) of every notice due on ``on`` that has not reached everyone."""
     out = []
     with session_scope(get_engine(database)) as session:
         for a in session.exec(select(Assignment).where(Assignment.state == AssignmentState.OPEN,
@@ -58,7 +58,7 @@ def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tupl
 def send_notice(database: str, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
                 actor: str) -> dict[str, Any] | None:
     """Record the notice, then send it to each recipient's channels and record the outcomes; a notice
-    already recorded (another run today) is not sent again."""
+    already recorded (another run today) is not sent again, except to the channels it did not reach."""
     engine = get_engine(database)
     try:
         with session_scope(engine) as session:
@@ -66,7 +66,7 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
             row = claim_notice(session, assignment, Notice(NoticeKind(kind), day, left))
             if row is None:
                 return None
-            notice_id = row.id
+            notice_id, done = row.id, delivered_to(row)
     except IntegrityError:  # a run at the same moment recorded it first: it sends it
         return None
     with session_scope(engine) as session:
@@ -83,7 +83,7 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
         for code, urls, message in messages:
             if not urls:
                 outcomes.append({"code": code, "channel": "", "ok": False, "error": "channel.none"})
-            for url in urls:
+            for url in (u for u in urls if (code, redact(u)) not in done):
                 result = sender.send(url, message)
                 outcomes.append({"code": code, "channel": redact(url), "ok": result.ok, "message_id": message.message_id,
                                  "error": None if result.ok else f"{result.rule}: {result.error}"})
@@ -93,7 +93,8 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
         row = session.get(AssignmentNotice, notice_id)
         settle_notice(session, row, outcomes, actor=actor)
         return {"assignment": assignment_id, "kind": kind, "day": day.isoformat(), "state": row.state,
-                "to": sorted({o["code"] for o in outcomes})}
+                "to": sorted({o["code"] for o in row.outcomes}),
+                "failures": [f"{o['code']} {o['channel'] or '(no channel)'}: {o['error']}" for o in row.outcomes if not o["ok"]]}
 
 
 @task(name="assignments-overview")

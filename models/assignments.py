@@ -3,7 +3,8 @@
 When a decision is issued, each assignment of its body becomes an obligation of its lead agency, owed to the
 issuer (UBND tỉnh, through its Office) by its deadline. The tracking flow sends reminders a number of working
 days before the deadline and an escalation once it has passed; each notice is recorded before it is sent,
-under a unique (assignment, kind, day), so a second run the same day sends nothing again. A report issued
+under a unique (assignment, kind, day), so a second run the same day sends nothing again, unless it did not
+reach everyone: the next run sends it again, with the same message ids, to those it missed. A report issued
 by the lead agency closes the assignment, on time or late; the Office may return it for more information,
 which reopens the assignment.
 """
@@ -16,7 +17,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint
+from sqlalchemy import JSON, Column, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
@@ -72,6 +73,10 @@ class AssignmentNotice(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+DELIVERED = ("sent", "partly_failed")  # someone it was for has it
+UNDELIVERED = ("failed", "partly_failed")  # someone it was for has not: the next tracking run sends it again
+
+
 def open_assignments(session: Session, decision: Document, *, actor: str = "system") -> list[Assignment]:
     """On issue: the decision's assignments become tracked obligations (in the issuing transaction)."""
     from models.schemas import Assignment as AssignmentIn
@@ -123,22 +128,36 @@ def notices_due(due: date, on: date, reminder_days: Sequence[int], sent: set[tup
 
 
 def sent_notices(session: Session, assignment: Assignment) -> set[tuple[NoticeKind, date]]:
+    """The (kind, day) of the notices that reached everyone, or are being sent: not to send again."""
     return {(n.kind, n.day) for n in session.exec(select(AssignmentNotice).where(
-        AssignmentNotice.assignment_id == assignment.id))}
+        AssignmentNotice.assignment_id == assignment.id, AssignmentNotice.state.not_in(UNDELIVERED)))}
 
 
 def claim_notice(session: Session, assignment: Assignment, notice: Notice) -> AssignmentNotice | None:
-    """Record the notice before sending it; None when it is recorded already (another run, the same day)."""
+    """Record the notice before sending it, or take back one that did not reach everyone (the same row, so
+    the same message ids); None when it reached everyone, or another run holds it."""
     existing = session.exec(select(AssignmentNotice).where(
         AssignmentNotice.assignment_id == assignment.id, AssignmentNotice.kind == notice.kind,
         AssignmentNotice.day == notice.day)).first()
-    if existing is not None:
+    if existing is None:
+        row = AssignmentNotice(assignment_id=assignment.id, kind=notice.kind, day=notice.day,
+                               working_days_left=notice.working_days_left)
+        session.add(row)
+        session.flush()
+        return row
+    # conditional, so that of two runs retrying it at once only one sends
+    taken = session.execute(update(AssignmentNotice).where(AssignmentNotice.id == existing.id,
+                                                           AssignmentNotice.state.in_(UNDELIVERED))
+                            .values(state="sending"))
+    if taken.rowcount != 1:
         return None
-    row = AssignmentNotice(assignment_id=assignment.id, kind=notice.kind, day=notice.day,
-                           working_days_left=notice.working_days_left)
-    session.add(row)
-    session.flush()
-    return row
+    session.refresh(existing)
+    return existing
+
+
+def delivered_to(row: AssignmentNotice) -> set[tuple[str, str]]:
+    """(recipient code, channel as redacted) a notice reached in earlier runs: a retry skips them."""
+    return {(o["code"], o["channel"]) for o in row.outcomes if o["ok"]}
 
 
 def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind,
@@ -158,16 +177,21 @@ def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind
 
 
 def settle_notice(session: Session, row: AssignmentNotice, outcomes: list[dict[str, Any]], *, actor: str = "system") -> None:
-    sent = sum(1 for o in outcomes if o["ok"])
-    row.outcomes = outcomes
-    row.state = "sent" if sent == len(outcomes) and outcomes else "failed" if not sent else "partly_failed"
+    """Record one run's outcomes, after what earlier runs delivered (a retry), and the notice's state."""
+    retry = bool(row.outcomes)
+    merged = [o for o in row.outcomes if o["ok"]] + outcomes
+    sent = sum(1 for o in merged if o["ok"])
+    row.outcomes = merged
+    row.state = "sent" if sent == len(merged) and merged else "failed" if not sent else "partly_failed"
     session.add(row)
     session.flush()
     assignment = session.get(Assignment, row.assignment_id)
+    details = {"assignment": assignment.id, "day": row.day.isoformat(), "working_days_left": row.working_days_left,
+               "to": [o["code"] for o in outcomes], "state": row.state}
+    if retry:
+        details["retry"] = True
     record(session, Action.REMINDED if row.kind is NoticeKind.REMINDER else Action.ESCALATED, actor=actor,
-           document_id=assignment.decision_id,
-           details={"assignment": assignment.id, "day": row.day.isoformat(), "working_days_left": row.working_days_left,
-                    "to": [o["code"] for o in outcomes], "state": row.state})
+           document_id=assignment.decision_id, details=details)
 
 
 def close_with_report(session: Session, assignment: Assignment, report: Document, *, actor: str = "system") -> None:
@@ -204,7 +228,7 @@ def find_assignment(session: Session, assignment_id: int, field: str = "assignme
 
 
 def situation(assignment: Assignment, on: date, notices: Sequence[AssignmentNotice]) -> str:
-    """How an assignment stands on a day, as the Office reads it."""
+    """How an assignment stands on a day, as the Office reads it (``notices``: those delivered)."""
     if assignment.state is AssignmentState.REPORTED:
         return "reported on time" if assignment.on_time else "reported late"
     if assignment.due is not None and on > assignment.due:
@@ -222,7 +246,8 @@ def overview(session: Session, on: date, *, overdue_only: bool = False) -> list[
     for a in session.exec(select(Assignment).order_by(Assignment.due, Assignment.id)):
         notices = list(session.exec(select(AssignmentNotice).where(AssignmentNotice.assignment_id == a.id)
                                     .order_by(AssignmentNotice.day)))
-        state = situation(a, on, notices)
+        delivered = [n for n in notices if n.state in DELIVERED]
+        state = situation(a, on, delivered)
         if overdue_only and not state.startswith("overdue"):
             continue
         decision = session.get(Document, a.decision_id)
@@ -231,8 +256,9 @@ def overview(session: Session, on: date, *, overdue_only: bool = False) -> list[
             "id": a.id, "decision": number_symbol(decision.number, decision.symbol),
             "lead": session.get(Agency, a.lead_id).code, "task": a.task,
             "due": short_date(a.due) if a.due else None, "state": state,
-            "reminded": [short_date(n.day) for n in notices if n.kind is NoticeKind.REMINDER],
-            "escalated": [short_date(n.day) for n in notices if n.kind is NoticeKind.ESCALATION],
+            "reminded": [short_date(n.day) for n in delivered if n.kind is NoticeKind.REMINDER],
+            "escalated": [short_date(n.day) for n in delivered if n.kind is NoticeKind.ESCALATION],
+            "failed": [f"{n.kind.value} {short_date(n.day)}" for n in notices if n.state == "failed"],
             "report": number_symbol(report.number, report.symbol) if report else None,
             "reported_on": short_date(a.reported_on) if a.reported_on else None,
         })

@@ -168,6 +168,80 @@ def test_reminders_escalation_and_a_late_report(prefect_harness, chain_engine: E
     assert (bc.number, bc.symbol, bc.distribution) == (12, "BC-STTTT", "completed")
 
 
+
+def test_a_failed_reminder_is_sent_again_by_the_next_run(prefect_harness, chain_engine: Engine,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """No relay: `vanban track` says why the reminder failed and exits 1, and the assignment is not 'reminded';
+    with one, the same day's next run sends it (one row, the same message id); then nothing is left to send."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from models.config import get_settings
+    from models.db import get_engine
+
+    def track_cli(relay: str | None) -> Any:
+        if relay:
+            monkeypatch.setenv("VANBAN_SMTP_URL", relay)
+        else:
+            monkeypatch.delenv("VANBAN_SMTP_URL", raising=False)
+        monkeypatch.setenv("VANBAN_DATABASE_URL", str(chain_engine.url))
+        monkeypatch.setenv("COLUMNS", "200")
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        return CliRunner().invoke(app, ["track", "--on", "09/12/2024"])
+
+    failed = track_cli(None)
+    assert failed.exit_code == 1, failed.output
+    assert "reminder for assignment #1 (09/12/2024) to sttt: failed" in failed.stdout
+    assert "not delivered: sttt mailto:sttt@vinhlong.example: channel.no-relay" in failed.stdout
+    assert "a notice did not reach everyone" in failed.stderr and "Traceback" not in failed.output
+    with session_scope(chain_engine) as session:
+        (row,) = session.exec(select(AssignmentNotice)).all()
+        (listed,) = overview(session, date(2024, 12, 9))
+    assert row.state == "failed" and listed["reminded"] == [] and listed["state"] == "due"
+    assert listed["failed"] == ["reminder 09/12/2024"]
+    first_id = row.outcomes[0]["message_id"]
+
+    with Outbox() as box:
+        again = track_cli(box.url)
+        assert again.exit_code == 0, again.output
+        assert "reminder for assignment #1 (09/12/2024) to sttt: sent" in again.stdout
+        assert "reminded 09/12/2024" in again.stdout and "failed" not in again.stdout
+        assert [(m["To"], m["Message-ID"]) for m in box.messages] == [("sttt@vinhlong.example", first_id)]
+        done = track_cli(box.url)
+        assert done.exit_code == 0 and done.stdout.startswith("nothing to send on 09/12/2024")
+        assert len(box.messages) == 1
+    with session_scope(chain_engine) as session:
+        (row,) = session.exec(select(AssignmentNotice)).all()
+        (listed,) = overview(session, date(2024, 12, 9))
+        details = [json.loads(e.details) for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))
+                   if e.action == "reminded"]
+    assert row.state == "sent" and [o["ok"] for o in row.outcomes] == [True]
+    assert listed["reminded"] == ["09/12/2024"] and listed["state"] == "due, reminded" and listed["failed"] == []
+    assert [(d["state"], d.get("retry", False)) for d in details] == [("failed", False), ("sent", True)]
+
+
+def test_a_partly_failed_escalation_is_sent_again_only_to_whom_it_missed(prefect_harness,  # noqa: ANN001
+                                                                          chain_engine: Engine) -> None:
+    """One of the three escalation recipients refuses for good, then accepts: the retry reaches only that one."""
+    from tests.test_distribution import Refusing
+
+    handler = Refusing(always={"cvp@vinhlong.example"})
+    with Outbox(handler=handler) as box:
+        first = track(chain_engine, box, date(2024, 12, 16))
+        assert [(n["kind"], n["state"]) for n in first["notices"]] == [("escalation", "partly_failed")]
+        assert first["notices"][0]["failures"][0].startswith("cvp mailto:cvp@vinhlong.example: ")
+        assert sorted(m["To"] for m in box.messages) == ["pct-vhxh@vinhlong.example", "pcvp-vhxh@vinhlong.example"]
+        handler.always.clear()
+        second = track(chain_engine, box, date(2024, 12, 16))
+        assert [(n["state"], n["failures"]) for n in second["notices"]] == [("sent", [])]
+        assert sorted(m["To"] for m in box.messages) == ["cvp@vinhlong.example", "pct-vhxh@vinhlong.example",
+                                                         "pcvp-vhxh@vinhlong.example"]
+        assert track(chain_engine, box, date(2024, 12, 16))["notices"] == []
+    with session_scope(chain_engine) as session:
+        (row,) = session.exec(select(AssignmentNotice)).all()
+    assert row.state == "sent" and sorted(o["code"] for o in row.outcomes) == ["cvp", "pct-vhxh", "pcvp-vhxh"]
+
 def test_the_bao_cao_is_a_decree_30_report_sent_upward(prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
     from doc_templates.nd30_rules import check
     from tests.docx_reading import lines, open_docx

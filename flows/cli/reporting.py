@@ -13,7 +13,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from flows.cli.calendar import warn_unannounced
-from flows.cli.common import add_row, console, ready_engine, user_errors
+from flows.cli.common import add_row, console, err, ready_engine, user_errors
 from models.assignments import overview
 from models.config import today
 from models.db import session_scope
@@ -31,7 +31,8 @@ def print_assignments(engine: Engine, *, title: str, overdue: bool = False, on: 
     table = Table("#", "decision", "lead", *(["task"] if wide else []), "due", "state", "notices", "report",
                   title=title, box=box.SIMPLE_HEAD)
     for r in rows:
-        notices = [f"reminded {d}" for d in r["reminded"]] + [f"escalated {d}" for d in r["escalated"]]
+        notices = ([f"reminded {d}" for d in r["reminded"]] + [f"escalated {d}" for d in r["escalated"]]
+                   + [f"{n}: failed" for n in r["failed"]])
         report = f"{r['report']} ({r['reported_on']})" if r["report"] else ""
         add_row(table, r["id"], r["decision"], r["lead"], *([r["task"]] if wide else []), r["due"] or "", r["state"],
                 "\n".join(notices), report)
@@ -68,7 +69,8 @@ def track_cmd(
     on: Annotated[str | None, typer.Option(help="The day to track, e.g. 09/12/2024; default today")] = None,
     actor: Annotated[str, typer.Option("--as", help="Official code recorded as who sends the notices")] = "system",
 ) -> None:
-    """Run track-implementation once: reminders and escalations due that day (none twice), then the overview."""
+    """Run track-implementation once: reminders and escalations due that day (none twice; one that failed is sent
+    again), then the overview. Exit 1 when a notice did not reach everyone."""
     from flows.runtime import prefect_settings
     from flows.track_implementation import Tracking, track_implementation
 
@@ -82,9 +84,15 @@ def track_cmd(
     for n in result["notices"]:
         console.print(f"{n['kind']} for assignment #{n['assignment']} ({date.fromisoformat(n['day']):%d/%m/%Y}) to "
                       f"{', '.join(n['to'])}: {n['state']}")
+        for failure in n["failures"]:
+            console.print(f"  not delivered: {failure}")
     if not result["notices"]:
         console.print(f"nothing to send on {day:%d/%m/%Y}")
     warn_unannounced_years(day, print_assignments(engine, title=f"Assignments on {day:%d/%m/%Y}", on=day))
+    if any(n["failures"] for n in result["notices"]):
+        err.print("[bold yellow]a notice did not reach everyone:[/] fix the channel or the relay (VANBAN_SMTP_URL), "
+                  "then run the same [bold]vanban track[/] again: it is sent again to those it missed")
+        raise typer.Exit(1)
 
 
 @app.command("serve")
