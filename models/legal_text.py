@@ -196,11 +196,15 @@ def file_stem(number: int, sym: str) -> str:
     return ascii_fold(f"{pad2(number)}-{sym}").replace("/", "-")
 
 
-def signer_block(form: AuthorityForm, *, head_title: str, signer_title: str, collective: str | None = None) -> list[str]:
-    """Ô 7a/7b: the authority and title lines above the name, upper case (nd30-format.md §3.7).
+def signer_block(form: AuthorityForm, *, head_title: str, signer_title: str, collective: str | None = None,
+                 unit_head_title: str | None = None) -> list[str]:
+    """Ô 7a/7b: the authority and title lines above the name, upper case (nd30-format.md §3.7, Decree 30 Điều 13).
 
     ``head_title`` is the title of the head whose competence is used ('Chủ tịch'), ``signer_title`` the
-    signer's own title ('Phó Chủ tịch'), ``collective`` the collective body for TM. ('Ủy ban nhân dân').
+    signer's own title ('Phó Chủ tịch'), ``collective`` the collective body for TM. ('Ủy ban nhân dân'),
+    ``unit_head_title`` for TL. only: the title of the head of the signer's unit when a deputy of that unit
+    signs ('Chánh Văn phòng'), who then signs KT. of him under the TL. line. Q. prints the acting head's
+    prefix and the head's title only: the signer holds no title of his own in that block.
     """
     if form in (AuthorityForm.TM, AuthorityForm.TM_KT) and not collective:
         raise RuleViolation("authority_form", "signer.collective", f"{form.value} needs the collective body's name")
@@ -213,6 +217,10 @@ def signer_block(form: AuthorityForm, *, head_title: str, signer_title: str, col
         return [f"TM. {upper(collective)}", upper(signer_title)]
     if form is AuthorityForm.TM_KT:
         return [f"TM. {upper(collective)}", f"KT. {upper(head_title)}", upper(signer_title)]
+    if form is AuthorityForm.Q:
+        return [f"Q. {upper(head_title)}"]
+    if form is AuthorityForm.TL and unit_head_title:
+        return [f"TL. {upper(head_title)}", f"KT. {upper(unit_head_title)}", upper(signer_title)]
     return [f"{form.value} {upper(head_title)}", upper(signer_title)]
 
 

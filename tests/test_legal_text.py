@@ -91,16 +91,22 @@ def test_file_stem_is_ascii() -> None:
     assert ascii_fold("Vĩnh Long Đồng") == "Vinh Long Dong"
 
 
-@pytest.mark.parametrize("form, expected", [
-    (AuthorityForm.KT, ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
-    (AuthorityForm.TM, ["TM. ỦY BAN NHÂN DÂN", "PHÓ CHỦ TỊCH"]),
-    (AuthorityForm.TM_KT, ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
-    (AuthorityForm.Q, ["Q. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
-    (AuthorityForm.TL, ["TL. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
-    (AuthorityForm.TUQ, ["TUQ. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
+@pytest.mark.parametrize("form, signer_title, unit_head_title, expected", [
+    (AuthorityForm.HEAD, "Chủ tịch", None, ["CHỦ TỊCH"]),
+    (AuthorityForm.TM, "Chủ tịch", None, ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]),
+    (AuthorityForm.KT, "Phó Chủ tịch", None, ["KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
+    (AuthorityForm.TM_KT, "Phó Chủ tịch", None, ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]),
+    # §3.7: 'Q. GIÁM ĐỐC' then the name; the acting head's own title is not printed
+    (AuthorityForm.Q, "Phó Chủ tịch", None, ["Q. CHỦ TỊCH"]),
+    (AuthorityForm.TL, "Chánh Văn phòng", None, ["TL. CHỦ TỊCH", "CHÁNH VĂN PHÒNG"]),
+    (AuthorityForm.TL, "Phó Chánh Văn phòng", "Chánh Văn phòng",
+     ["TL. CHỦ TỊCH", "KT. CHÁNH VĂN PHÒNG", "PHÓ CHÁNH VĂN PHÒNG"]),
+    (AuthorityForm.TUQ, "Giám đốc Sở Tư pháp", None, ["TUQ. CHỦ TỊCH", "GIÁM ĐỐC SỞ TƯ PHÁP"]),
 ])
-def test_signer_block_every_form(form: AuthorityForm, expected: list[str]) -> None:
-    assert signer_block(form, head_title="Chủ tịch", signer_title="Phó Chủ tịch", collective="Ủy ban nhân dân") == expected
+def test_signer_block_every_form(form: AuthorityForm, signer_title: str, unit_head_title: str | None,
+                                 expected: list[str]) -> None:
+    assert signer_block(form, head_title="Chủ tịch", signer_title=signer_title, collective="Ủy ban nhân dân",
+                        unit_head_title=unit_head_title) == expected
 
 
 def test_signer_block_examples() -> None:
