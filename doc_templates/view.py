@@ -8,11 +8,12 @@ from datetime import date
 from sqlmodel import Session
 
 from models import composition as c
-from models.directory import Official, agency_at, position_of
+from models.directory import Official, agency_at
 from models.document import KIND_INFO, AddresseeRole, Document, DocumentKind, DocumentStatus, directory_date
-from models.legal_text import date_line, list_items, number_line, signer_block, upper
+from models.legal_text import date_line, list_items, number_line, upper
 from models.recipients import addressees
 from models.schemas import Body, Citation
+from models.signing import signer_lines as block_of
 
 
 @dataclass
@@ -56,10 +57,7 @@ def build_view(session: Session, doc: Document) -> DocumentView:
     signer_name = None
     if doc.signer_id is not None and doc.authority_form is not None:
         signer = session.get(Official, doc.signer_id)
-        position = position_of(session, signer, on, issuer.id) or position_of(session, signer, on)
-        signer_lines = signer_block(doc.authority_form, head_title=issuer.head_title,
-                                    signer_title=position.title if position else signer.title,
-                                    collective=issuer.collective_name)
+        signer_lines = block_of(session, signer, issuer, doc.authority_form, on)
         signer_name = signer.full_name
     kinh_gui = [a.text for a in addressees(session, doc, AddresseeRole.KINH_GUI)]
     recipients = list_items([a.text for a in addressees(session, doc, AddresseeRole.RECIPIENT)])

@@ -150,7 +150,8 @@ def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: 
     signer_id = form = None
     if spec.signer:
         official = official_by_code(session, spec.signer, "signer", on)
-        form = authority_form_for(session, official, issuer, spec.kind, spec.authority_form, on=on)
+        form = authority_form_for(session, official, issuer, spec.kind, spec.authority_form, on=on,
+                                  competence=spec.competence)
         signer_id = official.id
     for i, (_relation, target_id) in enumerate(links):
         if session.get(Document, target_id) is None:

@@ -17,7 +17,7 @@ from models.errors import RuleViolation
 from models.files import store
 from models.legal_text import file_stem
 from models.register import RegisterEntry, allocate_number
-from models.signing import authority_form_for
+from models.signing import authority_form_for, competence_of
 
 
 def issue_document(session: Session, document: Document, issued_on: date, files_dir: Path, *,
@@ -48,11 +48,13 @@ def issue_document(session: Session, document: Document, issued_on: date, files_
 
 def check_issuer_and_signer(session: Session, document: Document, issued_on: date) -> None:
     """On the date of issue the issuing agency must exist and the signer still hold the authority signed with
-    (a merger or a move between signing and issue stops the issue: the document is signed again)."""
+    (a merger or a move between signing and issue stops the issue: the document is signed again), in a form that
+    still fits the decision's competence and the signer's position that day."""
     issuer = agency_at(session, document.issuer_id, None)
     issuer = agency_by_code(session, issuer.code, "date", issued_on)
     signer = session.get(Official, document.signer_id)
-    authority_form_for(session, signer, issuer, document.kind, document.authority_form, "date", on=issued_on)
+    authority_form_for(session, signer, issuer, document.kind, document.authority_form, "date", on=issued_on,
+                       competence=competence_of(session, document))
 
 
 def save_rendering(session: Session, document: Document, purpose: str, data: bytes, files_dir: Path) -> GeneratedFile:

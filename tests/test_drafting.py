@@ -82,7 +82,12 @@ def test_text_is_stored_in_nfc(chain_engine: Engine) -> None:
     (lambda s: s.update(drafting_unit="vp-ubnd/P.XYZ"), "drafting_unit", "directory.unknown-unit"),
     (lambda s: s.update(signer="nobody"), "signer", "directory.unknown-official"),
     (lambda s: s.update(signer="gd-sttt"), "signer", "signer.authority"),  # Sở TTTT's director cannot sign for UBND
-    (lambda s: s.update(authority_form="TL."), "authority_form", "signer.form"),
+    (lambda s: s.update(authority_form="Q."), "authority_form", "signer.form"),
+    (lambda s: s.update(authority_form="TL."), "signer", "signer.tl-list"),  # a Phó Chủ tịch is not on the TL. list
+    (lambda s: s.update(authority_form="TUQ."), "authority_form", "signer.tuq-delegation"),
+    (lambda s: s.update(competence="collective"), "authority_form", "signer.competence"),  # KT. of a collective act
+    (lambda s: s.update(authority_form="TM.+KT."), "authority_form", "signer.competence"),  # TM. of a head's act
+    (lambda s: s.update(signer="ct-ubnd", authority_form="TM."), "authority_form", "signer.competence"),
     (lambda s: s.update(legal_bases=[]), "legal_bases", "legal-bases.required"),
     (lambda s: s.update(competence=None), "competence", "decision.competence"),
     (lambda s: s["legal_bases"][1][0].update(date="30/02/2020"), "legal_bases[1][0].date", "date.exists"),
