@@ -151,3 +151,21 @@ def test_a_delegation_holds_only_in_its_dates_at_signing_and_issue(cli: CliRunne
     assert "signer.tuq-period" in late
     with Session(engine) as s:
         assert s.get(Document, int(doc_id)).status is DocumentStatus.SIGNED
+
+
+def test_signing_checks_the_competence_again(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:  # noqa: F811
+    spec = {k: v for k, v in decision("collective", "", "").items() if k not in ("signer", "authority_form")}
+    doc_id = draft(cli, tmp_path, spec)
+    kt = refused(cli, engine, "sign", doc_id, "--signer", "pct-vhxh", "--form", "KT.")
+    assert kt.startswith("error: authority_form: a Quyết định under the collective competence is signed TM. or TM.+KT.")
+    # with no form asked for, the deputy's form that fits a collective act is chosen
+    assert ok(cli, "sign", doc_id, "--signer", "pct-vhxh").stdout.strip() == f"document #{doc_id} signed (TM.+KT.)"
+
+
+def test_the_head_does_not_sign_as_acting_head(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:  # noqa: F811
+    ok(cli, "directory", "grant", "gd-sttt", "sttt", "--form", "Q.", "--as", "vt-ubnd")
+    path = tmp_path / "draft.yaml"
+    path.write_text(yaml.safe_dump(letter("sttt", "gd-sttt", "Q."), allow_unicode=True), encoding="utf-8")
+    message = refused(cli, engine, "draft", str(path), "--as", "cv-vhxh")
+    assert message.endswith("gd-sttt is the head of sttt on 04/3/2024 and signs as head or TM., not Q. "
+                            "(signer.form-position)")
