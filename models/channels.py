@@ -104,7 +104,7 @@ def resolve(url: str, relay: str | None, known: dict[str, str] | None = None) ->
     read by the caller (a sender reads each Prefect Secret block once, not once per message)."""
     if is_address(url):
         if not relay:
-            raise ChannelError("channel.no-relay", "e-mail addresses need VANBAN_SMTP_URL (the outgoing mail relay)")
+            raise _no_relay()
         sep = "&" if "?" in relay else "?"
         url = f"{relay}{sep}to={url[len('mailto:'):]}"
 
@@ -121,15 +121,42 @@ def resolve(url: str, relay: str | None, known: dict[str, str] | None = None) ->
             if found and known is not None:
                 known[m[0]] = found
         if not found:
-            where = "environment variable" if kind == "env" else "Prefect Secret block"
-            raise ChannelError("channel.secret-missing", f"the {where} '{name}' that the channel names is not set")
+            raise _missing(kind, name)
         secrets.append(found)
         return found
 
     return REFERENCE.sub(value, url), secrets
 
 
+def check_sending(url: str, relay: str | None) -> list[str]:
+    """Whether ``url`` could be sent through now, found without reading a secret into anything: ChannelError,
+    as sending would raise it, for an address with no relay or an environment variable (of the URL or of the
+    relay) that is not set. Returns the {secret:NAME} references not checked: a Prefect Secret block is read
+    only when sending (reading it may start Prefect's local server)."""
+    if is_address(url):
+        if not relay:
+            raise _no_relay()
+        url = relay  # what sending an address reads is the relay's references
+    unchecked = []
+    for m in REFERENCE.finditer(url):
+        if m[1] == "secret":
+            unchecked.append(m[0])
+        elif not os.environ.get(m[2]):
+            raise _missing(m[1], m[2])
+    return unchecked
+
+
+def _no_relay() -> ChannelError:
+    return ChannelError("channel.no-relay", "e-mail addresses need VANBAN_SMTP_URL (the outgoing mail relay)")
+
+
+def _missing(kind: str, name: str) -> ChannelError:
+    where = "environment variable" if kind == "env" else "Prefect Secret block"
+    return ChannelError("channel.secret-missing", f"the {where} '{name}' that the channel names is not set")
+
+
 def _prefect_secret(name: str) -> str | None:
+    import flows.runtime  # noqa: F401  (vanban's Prefect settings, whoever sends, before Prefect loads)
     from prefect.blocks.system import Secret
 
     try:

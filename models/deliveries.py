@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
-from models.channels import ChannelError, channels_of, check_url, redact
-from models.config import today
+from models.channels import ChannelError, channels_of, check_sending, check_url, redact
+from models.config import get_settings, today
 from models.document import Document, DocumentStatus, enum_type, utcnow
 from models.errors import RuleViolation
 from models.legal_text import ascii_fold, number_symbol
@@ -79,6 +79,7 @@ class PlannedRecipient:
     code: str
     channels: list[str]
     problems: dict[str, ChannelError] = field(default_factory=dict)  # channel url → why it cannot be used
+    unchecked: dict[str, list[str]] = field(default_factory=dict)  # channel url → its {secret:NAME} not checked
 
 
 @dataclass
@@ -95,24 +96,30 @@ def message_id(document: Document, recipient_key: str, domain: str) -> str:
     return f"<{stem}-{year}.{recipient_key.replace(':', '-')}.{tag}@{domain}>"
 
 
-def plan(session: Session, document: Document) -> list[PlanLine]:
-    """Nơi nhận → recipients → channels, with what is wrong where (the dry run; nothing written)."""
+def plan(session: Session, document: Document, *, check_sending_now: bool = False) -> list[PlanLine]:
+    """Nơi nhận → recipients → channels, with what is wrong where (nothing written). ``check_sending_now``
+    (the dry run): also what would stop a send with this installation's settings — e-mail with no relay
+    (VANBAN_SMTP_URL), an environment variable a channel names that is not set — whether a reference
+    resolves, never its value; Prefect Secret blocks are listed as not checked."""
     if document.status is not DocumentStatus.ISSUED:
         raise RuleViolation("document", "distribution.issued-only",
                             f"only an issued document is distributed; document #{document.id} is {document.status.value}")
     out: list[PlanLine] = []
     on = today()  # the send date: who exists then, and their channels then
+    relay = get_settings().smtp_url
     for line in resolve_distribution(session, document, on):
         planned = []
         for r in line.recipients:
             urls = [c.url for c in channels_of(session, r.kind, r.id, on)]
-            problems = {}
+            problems, unchecked = {}, {}
             for url in urls:
                 try:
                     check_url(url)
+                    if check_sending_now and (names := check_sending(url, relay)):
+                        unchecked[url] = names
                 except ChannelError as exc:
                     problems[url] = exc
-            planned.append(PlannedRecipient(r, recipient_code(session, r), urls, problems))
+            planned.append(PlannedRecipient(r, recipient_code(session, r), urls, problems, unchecked))
         out.append(PlanLine(line, planned))
     return out
 

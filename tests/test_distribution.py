@@ -139,6 +139,55 @@ def test_the_plan_resolves_every_line_of_the_seed_once(chain_engine: Engine) -> 
     assert all(p.channels and not p.problems for pl in lines for p in pl.recipients)
 
 
+DRY_RUN = """
+import sys
+from flows.cli import app
+try:
+    app(["distribute", "374/QĐ-UBND", "--dry-run"])
+finally:
+    print("prefect imported:", "prefect" in sys.modules)
+"""
+
+
+def test_the_dry_run_says_what_the_settings_stop_without_reading_secrets(_chain_template: Path, tmp_path: Path) -> None:
+    """No relay, an unset environment variable, a Prefect Secret block: the dry run names the first two as
+    problems (as the real run would fail them) and the block as not checked, reading no value and leaving Prefect
+    alone; with the relay and the variable set, nothing is left but the block."""
+    import shutil
+
+    shutil.copytree(_chain_template, tmp_path / "home")
+    engine = make_engine(f"sqlite:///{tmp_path / 'home' / 'vanban.db'}")
+    set_channel(engine, "snv", "json://vanban:{env:VANBAN_TEST_SNV_TOKEN}@qlvb.snv.example/inbox")
+    set_channel(engine, "stc", "json://vanban:{secret:vanban-stc}@qlvb.stc.example/inbox")
+    engine.dispose()
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "400", "HOME": str(tmp_path), "VANBAN_HOME": str(tmp_path / "home")}
+
+    def dry_run(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-c", DRY_RUN], capture_output=True, text=True, cwd=ROOT,
+                              env={**env, **extra}, timeout=120)
+
+    bare = dry_run()
+    assert bare.returncode == 0, bare.stderr
+    assert "34 recipients, 33 with a channel problem, 1 unresolved lines, 1 with a Prefect Secret block not checked" \
+        in bare.stdout
+    assert bare.stdout.count("channel.no-relay: e-mail addresses need VANBAN_SMTP_URL") == 32
+    assert ("channel.secret-missing: the environment variable 'VANBAN_TEST_SNV_TOKEN' that the channel names "
+            "is not set") in bare.stdout
+    assert "not checked: {secret:vanban-stc} (a Prefect Secret block, read only when sending)" in bare.stdout
+    assert "prefect imported: False" in bare.stdout and not (tmp_path / "home" / "prefect").exists()
+
+    token = "tok3n-never-printed"
+    ready = dry_run(VANBAN_SMTP_URL="mailtos://vanthu:{env:VANBAN_TEST_SMTP_PASSWORD}@mail.example.vn",
+                    VANBAN_TEST_SMTP_PASSWORD=token, VANBAN_TEST_SNV_TOKEN=token)
+    assert ready.returncode == 0, ready.stderr
+    assert "34 recipients, 0 with a channel problem, 1 unresolved lines, 1 with a Prefect Secret block not checked" \
+        in ready.stdout
+    assert token not in ready.stdout + ready.stderr and "prefect imported: False" in ready.stdout
+    relay_unset = dry_run(VANBAN_SMTP_URL="mailtos://vanthu:{env:VANBAN_TEST_SMTP_PASSWORD}@mail.example.vn",
+                          VANBAN_TEST_SNV_TOKEN=token)
+    assert "32 with a channel problem" in relay_unset.stdout  # the relay's password: every e-mail recipient
+    assert relay_unset.stdout.count("the environment variable 'VANBAN_TEST_SMTP_PASSWORD'") == 32
+
 def test_a_line_naming_nobody_is_unresolved_and_blocks_nothing(chain_engine: Engine) -> None:
     with session_scope(chain_engine) as session:
         doc = decision_of(chain_engine)

@@ -38,7 +38,7 @@ def _title(doc: Document) -> str:
 @user_errors
 def distribute_cmd(
     document: DocRef,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show Nơi nhận → recipients → channels; send nothing")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show Nơi nhận → recipients → channels, what cannot be sent and why; send nothing")] = False,
     actor: Actor = "system",
     concurrency: Annotated[int, typer.Option(min=1, max=16, help="Messages in flight at once")] = 4,
     retries: Annotated[int, typer.Option(min=0, max=10, help="Further tries after a passing error (4xx, unreachable)")] = 3,
@@ -47,7 +47,7 @@ def distribute_cmd(
     engine = ready_engine()
     with session_scope(engine) as session:
         doc = find_document(session, document)
-        lines = plan(session, doc)
+        lines = plan(session, doc, check_sending_now=dry_run)
         title, doc_id = _title(doc), doc.id
     if dry_run:
         _print_plan(title, lines)
@@ -58,7 +58,7 @@ def distribute_cmd(
 def _print_plan(title: str, lines: list) -> None:  # noqa: ANN001 - list[PlanLine]
     table = Table("Nơi nhận", "recipient", "code", "channels", "note", title=f"Distribution plan of {title}",
                   box=box.SIMPLE_HEAD)
-    recipients = unusable = unresolved = 0
+    recipients = unusable = unresolved = unchecked = 0
     for pl in lines:
         line = pl.line
         if line.archive:
@@ -74,6 +74,9 @@ def _print_plan(title: str, lines: list) -> None:  # noqa: ANN001 - list[PlanLin
             if not p.channels:
                 notes.append("NO CHANNEL: the directory lists none (vanban directory add-channel)")
             unusable += bool(notes)
+            unchecked += bool(p.unchecked)
+            notes += [f"{redact(u)}: not checked: {', '.join(names)} (a Prefect Secret block, read only when sending)"
+                      for u, names in p.unchecked.items()]
             add_row(table, line.text if i == 0 else "", p.recipient.label, p.code,
                     "\n".join(redact(u) for u in p.channels), "; ".join(notes))
         for r in line.repeated:
@@ -82,7 +85,8 @@ def _print_plan(title: str, lines: list) -> None:  # noqa: ANN001 - list[PlanLin
             unresolved += 1
             add_row(table, "", text, "", "", "UNRESOLVED: names no agency, unit or official")
     console.print(table)
-    console.print(f"{recipients} recipients, {unusable} with a channel problem, {unresolved} unresolved lines")
+    console.print(f"{recipients} recipients, {unusable} with a channel problem, {unresolved} unresolved lines"
+                  + (f", {unchecked} with a Prefect Secret block not checked" if unchecked else ""))
 
 
 def _run_distribution(engine: Engine, doc_id: int, title: str, **options: Any) -> None:
