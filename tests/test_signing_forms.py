@@ -51,20 +51,21 @@ def letter(issuer: str, signer: str, form: str) -> dict[str, Any]:
             "signer": signer, "authority_form": form}
 
 
-def grant(cli: CliRunner, name: str) -> None:  # noqa: F811 - the fixture
+def grant(cli: CliRunner, name: str) -> None:
     ok(cli, "directory", "grant", *GRANTS[name], "--as", "vt-ubnd")
 
 
-def draft(cli: CliRunner, tmp_path: Path, spec: dict[str, Any]) -> str:  # noqa: F811
+def draft(cli: CliRunner, tmp_path: Path, spec: dict[str, Any]) -> str:
     path = tmp_path / "draft.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
     return ok(cli, "draft", str(path), "--as", "cv-vhxh").stdout.split("draft #")[1].split()[0]
 
 
-def signer_lines(cli: CliRunner, tmp_path: Path, doc_id: str, name: str) -> list[str]:  # noqa: F811
-    """The lines between the Nơi nhận list and the signer's name, as the DOCX reads."""
+def signer_lines(cli: CliRunner, tmp_path: Path, doc_id: str, name: str) -> list[str]:
+    """The lines between the Nơi nhận list and the signer's name, as the DOCX reads; the DOCX passes `vanban check`."""
     out = tmp_path / f"{doc_id}.docx"
     ok(cli, "render", doc_id, "--out", str(out))
+    ok(cli, "check", str(out))
     text = lines(open_docx(out.read_bytes()))
     end = len(text) - 1 - text[::-1].index(name)
     start = max(i for i in range(end) if text[i].startswith("- "))  # the last Nơi nhận line
@@ -88,7 +89,7 @@ FORMS = [
 
 @pytest.mark.parametrize("granted, spec, name, expected", FORMS, ids=[s["authority_form"] + (f"-{g}" if g else "")
                                                                       for g, s, _, _ in FORMS])
-def test_every_form_is_drafted_signed_issued_and_printed(cli: CliRunner, engine: Engine, tmp_path: Path,  # noqa: F811
+def test_every_form_is_drafted_signed_issued_and_printed(cli: CliRunner, engine: Engine, tmp_path: Path,
                                                          granted: str | None, spec: dict[str, Any], name: str,
                                                          expected: list[str]) -> None:
     if granted:
@@ -105,7 +106,7 @@ def counts(engine: Engine) -> tuple[int, ...]:
         return tuple(s.exec(select(func.count()).select_from(t)).one() for t in (Document, RegisterEntry, AuditEntry))
 
 
-def refused(cli: CliRunner, engine: Engine, *args: str) -> str:  # noqa: F811
+def refused(cli: CliRunner, engine: Engine, *args: str) -> str:
     """The command fails with one line naming the field and the rule, and writes nothing."""
     before = counts(engine)
     result = run(cli, *args)
@@ -121,7 +122,7 @@ def refused(cli: CliRunner, engine: Engine, *args: str) -> str:  # noqa: F811
     (letter("ubnd-tinh", "gd-sttt", "TUQ."), "authority_form", "signer.tuq-delegation"),
     (letter("ubnd-tinh", "pct-vhxh", "Q."), "authority_form", "signer.form"),  # no record of acting
 ])
-def test_a_form_that_does_not_fit_is_refused_at_drafting(cli: CliRunner, engine: Engine, tmp_path: Path,  # noqa: F811
+def test_a_form_that_does_not_fit_is_refused_at_drafting(cli: CliRunner, engine: Engine, tmp_path: Path,
                                                           spec: dict[str, Any], field: str, rule: str) -> None:
     path = tmp_path / "draft.yaml"
     path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
@@ -130,7 +131,7 @@ def test_a_form_that_does_not_fit_is_refused_at_drafting(cli: CliRunner, engine:
     assert message.startswith(f"error: {field}: ") and message.endswith(f"({rule})"), message
 
 
-def test_a_deputy_granted_the_head_forms_still_signs_kt(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:  # noqa: F811
+def test_a_deputy_granted_the_head_forms_still_signs_kt(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:
     # a directory that grants a deputy 'head' and TM. does not make him the head: the position decides
     ok(cli, "directory", "grant", "pct-vhxh", "ubnd-tinh", "--form", "head", "--as", "vt-ubnd")
     ok(cli, "directory", "grant", "pct-vhxh", "ubnd-tinh", "--form", "TM.", "--as", "vt-ubnd")
@@ -141,7 +142,7 @@ def test_a_deputy_granted_the_head_forms_still_signs_kt(cli: CliRunner, engine: 
         assert "pct-vhxh is not the head of ubnd-tinh on 04/3/2024" in message and "signer.form-position" in message
 
 
-def test_a_delegation_holds_only_in_its_dates_at_signing_and_issue(cli: CliRunner, engine: Engine,  # noqa: F811
+def test_a_delegation_holds_only_in_its_dates_at_signing_and_issue(cli: CliRunner, engine: Engine,
                                                                    tmp_path: Path) -> None:
     grant(cli, "delegation")
     doc_id = draft(cli, tmp_path, letter("ubnd-tinh", "gd-sttt", "TUQ."))
@@ -153,7 +154,7 @@ def test_a_delegation_holds_only_in_its_dates_at_signing_and_issue(cli: CliRunne
         assert s.get(Document, int(doc_id)).status is DocumentStatus.SIGNED
 
 
-def test_signing_checks_the_competence_again(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:  # noqa: F811
+def test_signing_checks_the_competence_again(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:
     spec = {k: v for k, v in decision("collective", "", "").items() if k not in ("signer", "authority_form")}
     doc_id = draft(cli, tmp_path, spec)
     kt = refused(cli, engine, "sign", doc_id, "--signer", "pct-vhxh", "--form", "KT.")
@@ -162,7 +163,7 @@ def test_signing_checks_the_competence_again(cli: CliRunner, engine: Engine, tmp
     assert ok(cli, "sign", doc_id, "--signer", "pct-vhxh").stdout.strip() == f"document #{doc_id} signed (TM.+KT.)"
 
 
-def test_the_head_does_not_sign_as_acting_head(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:  # noqa: F811
+def test_the_head_does_not_sign_as_acting_head(cli: CliRunner, engine: Engine, tmp_path: Path) -> None:
     ok(cli, "directory", "grant", "gd-sttt", "sttt", "--form", "Q.", "--as", "vt-ubnd")
     path = tmp_path / "draft.yaml"
     path.write_text(yaml.safe_dump(letter("sttt", "gd-sttt", "Q."), allow_unicode=True), encoding="utf-8")
