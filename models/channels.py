@@ -156,7 +156,9 @@ def _missing(kind: str, name: str) -> ChannelError:
 
 
 def _prefect_secret(name: str) -> str | None:
-    import flows.runtime  # noqa: F401  (vanban's Prefect settings, whoever sends, before Prefect loads)
+    from models.config import configure_prefect
+
+    configure_prefect()  # vanban's Prefect settings, whoever sends, before Prefect loads
     from prefect.blocks.system import Secret
 
     try:

@@ -1,7 +1,9 @@
-"""The one settings object: where vanban keeps its data and which database it uses."""
+"""The one settings object: where vanban keeps its data and which database it uses; and the environment Prefect
+runs in as vanban uses it."""
 
 from __future__ import annotations
 
+import os
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -62,3 +64,21 @@ def today() -> date:
     issue, and the day deadlines are counted to."""
     settings = get_settings()
     return settings.today or datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def configure_prefect() -> None:
+    """The environment Prefect reads at import, as vanban runs it (state under VANBAN_HOME, no telemetry, quiet
+    logs); whatever the user set wins. Called before Prefect is imported, by flows/runtime.py and by whatever
+    else reaches Prefect (a Secret block read when sending)."""
+    if "PREFECT_HOME" not in os.environ:
+        prefect_home = get_settings().home / "prefect"
+        prefect_home.mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(prefect_home)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
+    # The CLI says what happens itself (a failed run's reason included); runs and states are still recorded.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    # the in-process server's own logs: its shutdown can log cancelled background writes, which are not ours
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")
+    # the temporary server's first start on a busy two-core machine can take longer than Prefect's 20 s
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
