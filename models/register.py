@@ -14,6 +14,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -291,14 +293,33 @@ def allocate_number(session: Session, agency_id: int, kind: str, issued_on: date
     return entry
 
 
-def void_number(session: Session, entry_id: int, reason: str, *, actor: str = "system") -> RegisterEntry:
+def find_entry(session: Session, ref: str | int, field: str = "entry") -> RegisterEntry:
+    """A register entry by its number and symbol as printed ('05/QĐ-UBND', with '/2026' when the number repeats
+    across years), or by its id."""
+    text = unicodedata.normalize("NFC", str(ref).strip())
+    if text.isdigit():
+        entry = session.get(RegisterEntry, int(text))
+        if entry is None:
+            raise RuleViolation(field, "register.unknown-entry", f"no register entry #{text}")
+        return entry
+    number_symbol_text, _, year = text.rpartition("/") if re.fullmatch(r".+/\d{4}", text) else (text, "", "")
+    found = [e for e in session.exec(select(RegisterEntry).where(RegisterEntry.number_symbol == number_symbol_text))
+             if not year or e.issued_on.year == int(year)]
+    if not found:
+        raise RuleViolation(field, "register.unknown-entry", f"no register entry {text}")
+    if len(found) > 1:
+        years = ", ".join(str(e.issued_on.year) for e in found)
+        raise RuleViolation(field, "register.ambiguous-entry",
+                            f"{text} stands in the registers of several years ({years}): add the year, e.g. {text}/{found[-1].issued_on.year}")
+    return found[0]
+
+
+def void_number(session: Session, ref: str | int, reason: str, *, actor: str = "system") -> RegisterEntry:
     """Void a number: it stays in the register with its reason and is never given again."""
     reason = clean_text(reason, "reason")
     if not reason:
         raise RuleViolation("reason", "register.void-reason", "a voided number needs its reason")
-    entry = session.get(RegisterEntry, entry_id)
-    if entry is None:
-        raise RuleViolation("entry", "register.unknown-entry", f"no register entry #{entry_id}")
+    entry = find_entry(session, ref)
     if entry.voided_at is not None:
         raise RuleViolation("entry", "register.already-voided", f"{entry.number_symbol} was voided already")
     entry.voided_reason = reason

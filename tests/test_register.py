@@ -326,6 +326,27 @@ def test_a_voided_number_stays_and_is_never_reused(session: Session) -> None:
     assert (exc.value.field, exc.value.rule) == ("reason", "register.void-reason")
 
 
+def test_a_number_is_voided_by_its_number_and_symbol_as_printed(session: Session) -> None:
+    sttt = _agency(session)
+    first = allocate_number(session, sttt.id, "plan", date(2024, 2, 20), "KH-STTTT", None)
+    again = allocate_number(session, sttt.id, "plan", date(2026, 1, 5), "KH-STTTT", None)  # 10 then 01 in 2026
+    assert (first.number_symbol, again.number_symbol) == ("10/KH-STTTT", "01/KH-STTTT")
+    assert void_number(session, "10/KH-STTTT", "cấp nhầm số").id == first.id
+    with pytest.raises(RuleViolation) as exc:
+        void_number(session, "11/KH-STTTT", "cấp nhầm số")
+    assert exc.value.rule == "register.unknown-entry" and "11/KH-STTTT" in exc.value.message
+    allocate_number(session, sttt.id, "plan", date(2026, 1, 6), "KH-STTTT", None)
+    allocate_number(session, sttt.id, "plan", date(2026, 1, 7), "KH-STTTT", None)
+    later = allocate_number(session, sttt.id, "plan", date(2026, 1, 8), "KH-STTTT", None)
+    for _ in range(6):
+        later = allocate_number(session, sttt.id, "plan", date(2026, 1, 8), "KH-STTTT", None)
+    assert later.number_symbol == "10/KH-STTTT"  # the same number and symbol as in 2024
+    with pytest.raises(RuleViolation) as exc:
+        void_number(session, "10/KH-STTTT", "cấp nhầm số")
+    assert exc.value.rule == "register.ambiguous-entry" and "10/KH-STTTT/2026" in exc.value.message
+    assert void_number(session, "10/KH-STTTT/2026", "cấp nhầm số").id == later.id
+
+
 def _allocate_one(url: str, agency_id: int, on: date, barrier, results) -> None:  # noqa: ANN001
     engine = make_engine(url)
     barrier.wait()

@@ -126,8 +126,10 @@ def import_(
 
 @app.command("void")
 @user_errors
-def void(entry: int, reason: Annotated[str, typer.Option(help="Why the number is voided")], actor: Actor = "system") -> None:
-    """Void a number of an outgoing register (by its entry id, see 'vanban register show'); it stays with its reason."""
+def void(entry: Annotated[str, typer.Argument(help="The number as printed, e.g. 05/QĐ-UBND (add /2026 when it repeats "
+                                                   "across years), or the entry's id")],
+         reason: Annotated[str, typer.Option(help="Why the number is voided")], actor: Actor = "system") -> None:
+    """Void a number of an outgoing register; it stays there with its reason and is never given again."""
     from models.register import void_number
 
     with session_scope(ready_engine()) as session:
