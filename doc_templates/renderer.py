@@ -101,6 +101,10 @@ def base_document(*, landscape: bool = False):  # noqa: ANN201
     styles = doc.styles.element
     defaults = styles.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
     set_fonts(defaults)
+    # Vietnamese text, so that Word and LibreOffice check its spelling as Vietnamese (the template says en-US)
+    lang = defaults.find(qn("w:lang"))
+    for attribute in ("w:val", "w:eastAsia"):
+        lang.set(qn(attribute), "vi-VN")
     normal = doc.styles["Normal"]
     normal.font.name = FONT
     normal.font.size = Pt(SIZE["body"])

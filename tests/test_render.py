@@ -96,8 +96,11 @@ def test_page_setup_fonts_and_page_numbers(chain_engine: Engine, symbol: str) ->
         fonts = run._r.rPr.find(qn("w:rFonts"))
         assert {fonts.get(qn(f"w:{k}")) for k in ("ascii", "hAnsi", "cs", "eastAsia")} == {"Times New Roman"}, run.text
         assert not any(a.endswith("Theme") for a in fonts.attrib)
-    defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr")).find(qn("w:rFonts"))
+    run_defaults = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    defaults = run_defaults.find(qn("w:rFonts"))
     assert defaults.get(qn("w:ascii")) == "Times New Roman" and defaults.get(qn("w:asciiTheme")) is None
+    language = run_defaults.find(qn("w:lang"))  # spell-checked as Vietnamese, not en-US
+    assert (language.get(qn("w:val")), language.get(qn("w:eastAsia"))) == ("vi-VN", "vi-VN")
 
 
 def test_decision_components_follow_decree_30(chain_engine: Engine) -> None:
