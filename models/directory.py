@@ -165,6 +165,16 @@ class SigningAuthority(Dated, table=True):
         return self.kinds == "*" or kind in self.kinds.split(",")
 
 
+def entry_kind(session: Session, code: str) -> str:
+    """What a code names: 'agency', 'official', 'group' or (written 'agency/UNIT') 'unit'."""
+    if "/" in code:
+        return "unit"
+    for model, kind in ((Agency, "agency"), (Official, "official"), (AgencyGroup, "group")):
+        if session.exec(select(model.id).where(model.code == code)).first() is not None:
+            return kind
+    raise NotFound("code", "directory.unknown", f"no agency, official or group with code '{code}' in the directory")
+
+
 # --- lookups by code, as of a date ---------------------------------------------------------------------------------
 
 def _not_in_force(field: str, what: str, fact: Dated, on: date, successor: str | None = None) -> RuleViolation:

@@ -16,10 +16,11 @@ from sqlmodel import Session, select
 from models.channels import Channel, add_channel
 from models.directory import (
     AGENCY_ATTRIBUTES, Agency, AgencyGroup, AgencyGroupMember, AgencyVersion, Dated, Official, Position,
-    SigningAuthority, Unit, agency_at, agency_by_code, in_force, official_by_code, period, positions_of, unit_by_ref,
+    SigningAuthority, Unit, agency_at, agency_by_code, entry_kind, in_force, official_by_code, period, positions_of,
+    unit_by_ref,
 )
 from models.document import DocumentKind
-from models.errors import NotFound, RuleViolation
+from models.errors import RuleViolation
 from models.legal_text import AuthorityForm, clean_text, parse_date, short_date
 
 KINDS = {k.value for k in DocumentKind}
@@ -481,7 +482,8 @@ def retire_group(session: Session, code: str, last_day: date, field: str = "grou
 
 def retire(session: Session, code: str, last_day: date, field: str = "code") -> str:
     """Retire the entry a code names (agency, official, group, or unit 'agency/UNIT'); what it was, for messages."""
-    if "/" in code:
+    kind = entry_kind(session, code)
+    if kind == "unit":
         unit = unit_by_ref(session, code, field)
         _not_retired(unit, f"unit '{code}'", field, last_day)
         _close(session, [unit], last_day)
@@ -489,14 +491,5 @@ def retire(session: Session, code: str, last_day: date, field: str = "code") -> 
                last_day)
         session.flush()
         return "unit"
-    if session.exec(select(Agency).where(Agency.code == code)).first():
-        retire_agency(session, code, last_day, field)
-        return "agency"
-    if session.exec(select(Official).where(Official.code == code)).first():
-        retire_official(session, code, last_day, field)
-        return "official"
-    if session.exec(select(AgencyGroup).where(AgencyGroup.code == code)).first():
-        retire_group(session, code, last_day, field)
-        return "group"
-    raise NotFound(field, "directory.unknown-code", f"'{code}' is no agency, official, group or unit (agency/UNIT) "
-                                                    "of the directory")
+    {"agency": retire_agency, "official": retire_official, "group": retire_group}[kind](session, code, last_day, field)
+    return kind

@@ -14,9 +14,8 @@ from sqlmodel import Session, select
 from models.channels import Channel, redact
 from models.directory import (
     AGENCY_ATTRIBUTES, Agency, AgencyGroup, AgencyGroupMember, AgencyVersion, Dated, Official, Position,
-    SigningAuthority, Unit, agency_at, in_force, period, positions_of, unit_by_ref,
+    SigningAuthority, Unit, agency_at, entry_kind, in_force, period, positions_of, unit_by_ref,
 )
-from models.errors import NotFound
 from models.register import list_registers
 
 
@@ -25,16 +24,6 @@ def dated(fact: Dated, on: date) -> dict[str, Any]:
     return {"valid_from": fact.valid_from.isoformat() if fact.valid_from else None,
             "valid_until": fact.valid_until.isoformat() if fact.valid_until else None,
             "period": period(fact), "in_force": fact.holds_on(on)}
-
-
-def entry_kind(session: Session, code: str) -> str:
-    """What a code names: 'agency', 'official', 'group' or (written 'agency/UNIT') 'unit'."""
-    if "/" in code:
-        return "unit"
-    for model, kind in ((Agency, "agency"), (Official, "official"), (AgencyGroup, "group")):
-        if session.exec(select(model.id).where(model.code == code)).first() is not None:
-            return kind
-    raise NotFound("code", "directory.unknown", f"no agency, official or group with code '{code}' in the directory")
 
 
 class _Codes:

@@ -484,7 +484,7 @@ def directory_retire(
     """Retire an entry after its last day (giải thể, sáp nhập, nghỉ hưu …). An agency takes with it its units,
     the positions in it, the authority to sign for it, its memberships and channels; its registers stay."""
     from models.directory_admin import retire, retire_agency
-    from models.directory_view import entry_kind
+    from models.directory import entry_kind
 
     day = parse_date(last_day, "on")
     with session_scope(ready_engine()) as session:
