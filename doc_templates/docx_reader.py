@@ -21,13 +21,14 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from models.errors import VanbanError
-from models.legal_text import TYPE_ABBREVIATIONS
+from models.kinds import KINDS, Heading
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _ON = {None, "1", "true", "on"}
-TYPE_NAMES = {unicodedata.normalize("NFC", name.upper()): name for name in TYPE_ABBREVIATIONS} | {"CÔNG VĂN": "Công văn"}
-KIND_OF_TYPE = {"QUYẾT ĐỊNH": "decision", "TỜ TRÌNH": "submission", "KẾ HOẠCH": "plan", "BÁO CÁO": "report",
-                "NGHỊ QUYẾT": "resolution"}
+# Type names as printed (ô 5a) → their kind, from the kinds table (models/kinds.py)
+KIND_OF_TYPE = {unicodedata.normalize("NFC", k.name.upper()): k.kind.value for k in KINDS.values()
+                if k.heading in (Heading.TITLE, Heading.TYPE_ONLY)}
+TYPE_NAMES = {name: next(k.name for k in KINDS.values() if k.kind.value == kind) for name, kind in KIND_OF_TYPE.items()}
 
 
 class UnreadableDocx(VanbanError):
@@ -106,13 +107,25 @@ class Layout:
     noi_nhan_items: list[Para] = field(default_factory=list)
     signer_lines: list[Para] = field(default_factory=list)
     signer_name: Para | None = None
+    parties: list[list[Para]] = field(default_factory=list)  # two-party kinds: each column's lines, name last
+
+    title: str = ""  # the core properties' title: vanban writes the kind's name there ('Thư công 06/UBND-VP')
 
     @cached_property
     def kind(self) -> str:
-        """decision, submission, plan, report, resolution, official_letter or other."""
+        """A kind's code name (models/kinds.py) from the type name printed, the V/v line of a Công văn, or, for a
+        kind that prints neither (Thư công), the document's title property; 'other' when none tells."""
         if self.type_name is not None:
             return KIND_OF_TYPE.get(_squash(self.type_name.shown), "other")
-        return "official_letter" if self.vv is not None else "other"
+        if self.vv is not None:
+            return "official_letter"
+        return next((k.kind.value for k in KINDS.values() if k.heading is Heading.NONE
+                     and _squash(self.title).startswith(k.name + " ")), "other")
+
+    @property
+    def kind_row(self):  # noqa: ANN201 — models.kinds.Kind or None
+        """The kinds table's row for this document, when its kind is known."""
+        return next((k for k in KINDS.values() if k.kind.value == self.kind), None)
 
     @property
     def is_draft(self) -> bool:
@@ -351,7 +364,7 @@ def read_layout(data: bytes) -> Layout:
         title_page=_on(sect_pr.find(f"{W}titlePg")) is True,
         header_paras=_header_paras(document, styles, sect_pr, "default") or [],
         first_header_paras=_header_paras(document, styles, sect_pr, "first"),
-        paragraphs=paragraphs, tracked_changes=tracked,
+        paragraphs=paragraphs, tracked_changes=tracked, title=document.core_properties.title or "",
         text_boxes=sum(1 for _ in body.iter(f"{W}txbxContent")), nested_tables=nested, has_tables=bool(tables),
     )
     _classify(layout)
@@ -399,7 +412,7 @@ def _classify(layout: Layout) -> None:
     if rest and _squash(rest[0].shown) in TYPE_NAMES:
         layout.type_name = rest[0]
         i = 1
-        if i < len(rest):
+        if i < len(rest) and layout.kind_row is not None and layout.kind_row.heading is Heading.TITLE:
             layout.subject = rest[i]
             i += 1
         if i < len(rest) and rest[i].text.strip().startswith("(Kèm theo"):
@@ -423,7 +436,8 @@ def _classify(layout: Layout) -> None:
     in_kinh_gui = False  # several addressees continue as "- …;" lines under "Kính gửi:"
     for p in rest[i:]:
         text = p.text.strip()
-        in_kinh_gui = text.startswith("Kính gửi") or (in_kinh_gui and text.startswith("-"))
+        # Kính gửi, or the "… điện:" line of a Công điện (Mẫu 1.6)
+        in_kinh_gui = text.startswith("Kính gửi") or text.endswith(" điện:") or (in_kinh_gui and text.startswith("-"))
         if in_kinh_gui:
             layout.kinh_gui.append(p)
         elif p.align == "center" and text.startswith("(") and text.endswith(")"):
@@ -441,6 +455,9 @@ def _classify(layout: Layout) -> None:
             layout.signer_lines.append(p)
     if layout.signer_lines:
         layout.signer_name = layout.signer_lines.pop()
+    if layout.kind_row is not None and layout.kind_row.parties:  # the table of two signatures before Nơi nhận
+        signed = [p for p in paras if p.place == "table" and p.text.strip() and p.cell is not None and p.cell[0] == 0]
+        layout.parties = [[p for p in signed if p.cell[1] == column] for column in sorted({p.cell[1] for p in signed})]
 
 
 def _next(paras: list[Para], p: Para) -> Para | None:

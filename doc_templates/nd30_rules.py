@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
 from doc_templates.docx_reader import TYPE_NAMES, Layout, Para, read_layout
+from models.kinds import Heading
 from models.legal_text import QUOC_HIEU, TIEU_NGU, TYPE_ABBREVIATIONS, month_text, pad2
 
 Violation = tuple[str, str, str]  # paragraph text, expected, found
@@ -44,9 +45,15 @@ RULES: dict[str, Rule] = {}
 
 # Applicability: each rule knows which documents it speaks of.
 ALL: Callable[[Layout], bool] = lambda d: True  # noqa: E731
-TYPED = lambda d: d.kind != "official_letter"  # noqa: E731 — documents with a type name (ô 5a)
+# What the kinds table (models/kinds.py) says of the document; a document of no known kind is held to the shape
+# of the kinds with a type name and one signer.
+TYPED = lambda d: d.kind_row is None or d.kind_row.heading is not Heading.VV and d.kind_row.heading is not Heading.NONE  # noqa: E731 — a type name (ô 5a)
+SUMMED_UP = lambda d: d.kind_row is None or d.kind_row.heading is Heading.TITLE  # noqa: E731 — a trích yếu under it
+ABBREVIATED = lambda d: d.kind_row is None or d.kind_row.abbreviation is not None  # noqa: E731 — Phụ lục III Mục I
 NUMBERED = lambda d: not d.attached  # noqa: E731 — a document issued with a decision has no Số, date or signer
-SIGNED = lambda d: not d.attached and not d.is_draft  # noqa: E731 — a draft is not signed yet
+DATED = lambda d: NUMBERED(d) and (d.kind_row is None or d.kind_row.date_line)  # noqa: E731 — ô 4 (not a Biên bản)
+SIGNED = lambda d: not d.attached and not d.is_draft and (d.kind_row is None or d.kind_row.parties is None)  # noqa: E731 — one signer (ô 7); a draft is not signed yet
+TWO_PARTIES = lambda d: not d.attached and not d.is_draft and d.kind_row is not None and d.kind_row.parties is not None  # noqa: E731
 DECISION = lambda d: d.kind in ("decision", "resolution")  # noqa: E731
 LETTER = lambda d: d.kind == "official_letter"  # noqa: E731
 AUTHORITY_PREFIXES = ("TM.", "KT.", "Q.", "TL.", "TUQ.")
@@ -240,7 +247,7 @@ def number_pad(d: Layout) -> Iterator[Violation]:
         yield _short(d.number), f"number {pad2(int(parts[0]))} (a leading zero below 10)", parts[0]
 
 
-@rule("ND30-NUMBER-TYPE", "Số, ký hiệu", "§3.3, §4 (Phụ lục III)", applies=lambda d: NUMBERED(d) and TYPED(d))
+@rule("ND30-NUMBER-TYPE", "Số, ký hiệu", "§3.3, §4 (Phụ lục III)", applies=lambda d: NUMBERED(d) and ABBREVIATED(d))
 def number_type(d: Layout) -> Iterator[Violation]:
     parts = _number_parts(d)
     if not parts:
@@ -268,7 +275,7 @@ def _type_name(d: Layout) -> str | None:
 _DATE_LINE = re.compile(r"^(?P<place>[^,]+),\s*ngày\s+(?P<d>\d+)\s+tháng\s+(?P<m>\d+)\s+năm\s+(?P<y>\d{4})\s*$")
 
 
-@rule("ND30-DATE-PAD", "place and date", "§3.4", applies=NUMBERED)
+@rule("ND30-DATE-PAD", "place and date", "§3.4", applies=DATED)
 def date_pad(d: Layout) -> Iterator[Violation]:
     if d.date is None:
         yield from _missing("'<Place>, ngày DD tháng M năm YYYY' line")
@@ -285,13 +292,13 @@ def date_pad(d: Layout) -> Iterator[Violation]:
         yield _short(d.date), f"tháng {month_text(month)} (only months 1 and 2 padded)", f"tháng {m['m']}"
 
 
-@rule("ND30-DATE-STYLE", "place and date", "§3.4", applies=NUMBERED)
+@rule("ND30-DATE-STYLE", "place and date", "§3.4", applies=DATED)
 def date_style(d: Layout) -> Iterator[Violation]:
     if d.date is not None:
         yield from _style(d.date, "date line", size=(13, 14), italic=True, bold=False)
 
 
-@rule("ND30-DATE-PLACE", "place and date", "§3.4", applies=NUMBERED)
+@rule("ND30-DATE-PLACE", "place and date", "§3.4", applies=DATED)
 def date_place(d: Layout) -> Iterator[Violation]:
     if d.date is None or "," not in d.date.text:
         return
@@ -310,7 +317,7 @@ def type_name(d: Layout) -> Iterator[Violation]:
     yield from _style(d.type_name, "type name", size=(13, 14), bold=True, italic=False, align="center", upper=True)
 
 
-@rule("ND30-SUBJECT", "trích yếu", "§3.5", applies=TYPED)
+@rule("ND30-SUBJECT", "trích yếu", "§3.5", applies=SUMMED_UP)
 def subject(d: Layout) -> Iterator[Violation]:
     if d.type_name is None:
         return
@@ -437,6 +444,21 @@ def signer_name(d: Layout) -> Iterator[Violation]:
         yield from _missing("signer's full name")
         return
     yield from _style(d.signer_name, "signer's name", size=(13, 14), bold=True, upper=False)
+
+
+@rule("ND30-PARTIES", "signatures of both parties", "§3.7; Phụ lục III Mẫu 1.9", applies=TWO_PARTIES)
+def parties(d: Layout) -> Iterator[Violation]:
+    """Biên bản and the two-party kinds: two columns, each a label line (CHỦ TỌA, ĐẠI DIỆN BÊN A …) and a name."""
+    if len(d.parties) != 2:
+        yield "", "two signatures side by side (both parties, or secretary and presiding officer)", f"{len(d.parties)}"
+        return
+    for lines in d.parties:
+        if len(lines) < 2:
+            yield _short(lines[0] if lines else None), "a label line and the signer's name", "one line"
+            continue
+        for p in lines[:-1]:
+            yield from _style(p, "party label and title", size=(13, 14), bold=True, upper=True)
+        yield from _style(lines[-1], "signer's name", size=(13, 14), bold=True, upper=False)
 
 
 @rule("ND30-NOI-NHAN-HEADING", "Nơi nhận", "§3.9")

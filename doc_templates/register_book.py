@@ -19,8 +19,9 @@ from sqlmodel import Session, select
 from doc_templates.renderer import add_line, add_para, add_run, base_document, freeze_zip, set_core_properties
 from models.audit import AuditHead
 from models.directory import Agency, Official, agency_at
-from models.document import KIND_INFO, AddresseeRole, Document
+from models.document import AddresseeRole, Document
 from models.incoming import IncomingEntry
+from models.kinds import type_name
 from models.legal_text import pad2, short_date, upper
 from models.recipients import addressees, resolve_lines
 from models.register import OutgoingRegister, RegisterEntry
@@ -75,7 +76,7 @@ def outgoing_book(session: Session, agency: Agency, year: int) -> Book:
         articles = {int(t.code): executors for line in sent for t in line.targets if t.type == "article" and t.code}
         copies = len(resolve_lines(session, sent, "recipients", issuer=agency, articles=articles,
                                    kinh_gui=addressees(session, doc, AddresseeRole.KINH_GUI), on=doc.issued_on)) + 1
-        rows.append([e.number_symbol, short_date(e.issued_on), f"{KIND_INFO[doc.kind][0]} {doc.subject}",
+        rows.append([e.number_symbol, short_date(e.issued_on), f"{type_name(doc.kind)} {doc.subject}",
                      signer.full_name if signer else "", "; ".join(line.text for line in sent), archive,
                      pad2(copies), "", "", note])
     numbers = [e.number_symbol.split("/")[0] for e in entries]

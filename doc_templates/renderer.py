@@ -18,19 +18,20 @@ from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Mm, Pt, Twips
+from docx.shared import Cm, Emu, Mm, Pt, Twips
 from docx.table import _Cell
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from doc_templates.text_width import text_width_pt
 from doc_templates.view import DocumentView
-from models.legal_text import QUOC_HIEU, TIEU_NGU, with_end_mark
+from models.legal_text import QUOC_HIEU, TIEU_NGU, list_items, with_end_mark
 
 FONT = "Times New Roman"
 # Sizes in points, each inside its Phụ lục I range (nd30-format.md §3).
 SIZE = {
     "agency": 13, "quoc_hieu": 12, "tieu_ngu": 13, "number": 13, "date": 14, "vv": 12, "type": 14,
-    "subject": 14, "body": 14, "noi_nhan": 12, "noi_nhan_item": 11, "signer": 14, "page": 13,
+    "subject": 14, "body": 14, "noi_nhan": 12, "noi_nhan_item": 11, "signer": 14, "page": 13, "urgency": 13,
+    "table": 13,
 }
 MARGIN_MM = {"top": 20, "bottom": 20, "left": 30, "right": 15}
 TEXT_WIDTH = Mm(210 - MARGIN_MM["left"] - MARGIN_MM["right"])
@@ -49,15 +50,12 @@ _env = Environment(
     trim_blocks=True, lstrip_blocks=True,
 )
 BODY_TAGS = {"p", "article", "section", "note"}
-
-
-def template_name(kind: str) -> str:
-    return f"{kind}.xml.j2"
+URGENCY_BOX = {"KHẨN": Mm(20), "THƯỢNG KHẨN": Mm(40), "HỎA TỐC": Mm(30)}  # ô 10b stamps, 8 mm high (Phụ lục I, III.2)
 
 
 def render_markup(view: DocumentView) -> ET.Element:
-    """The kind's template filled with the view: a tree of parts (header, type, basis, article …)."""
-    text = _env.get_template(template_name(view.kind.value)).render(v=view)
+    """The one template filled with the view: a tree of parts (header, type, basis, article …)."""
+    text = _env.get_template("document.xml.j2").render(v=view)
     return ET.fromstring(text)
 
 
@@ -70,7 +68,7 @@ def render_docx(view: DocumentView) -> bytes:
     parts = list(tree)
     last_body = max((i for i, el in enumerate(parts) if el.tag in BODY_TAGS and (el.text or "").strip()), default=None)
     for i, el in enumerate(parts):
-        text = " ".join((el.text or "").split()) if el.tag != "kinh-gui" else ""
+        text = " ".join((el.text or "").split()) if el.tag not in ("kinh-gui", "table") else ""
         if i == last_body:
             text = with_end_mark(text)
         _PART[el.tag](doc, view, el, text)
@@ -251,7 +249,26 @@ def _header(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
         add_line(number_cell, v.number_line, SIZE["number"], before=Pt(6))
         if v.vv_line:
             add_line(number_cell, v.vv_line, SIZE["vv"], before=GAP)
-        add_line(date_cell, v.date_line, SIZE["date"], italic=True, before=Pt(6))
+        if v.date_line:
+            add_line(date_cell, v.date_line, SIZE["date"], italic=True, before=Pt(6))
+        if v.urgency:
+            _stamp(number_cell, v.urgency)
+
+
+def _stamp(cell, text: str) -> None:  # noqa: ANN001
+    """Ô 10b: the urgency in a single-bordered box under the number, bold upper case (Phụ lục I, III.2)."""
+    p = add_para(cell, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(12))
+    add_run(p, text, SIZE["urgency"], bold=True)
+    ppr = p._p.get_or_add_pPr()
+    borders = OxmlElement("w:pBdr")
+    for side in ("top", "left", "bottom", "right"):
+        edge = OxmlElement(f"w:{side}")
+        for key, value in (("w:val", "single"), ("w:sz", "8"), ("w:space", "1"), ("w:color", "000000")):
+            edge.set(qn(key), value)
+        borders.append(edge)
+    ppr.insert(0, borders)
+    side = max(0.0, (HEADER_COLS[0].pt - CELL_PADDING_PT - Pt(URGENCY_BOX[text].pt).pt) / 2)
+    p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(round(side, 1))
 
 
 def _type(doc, _v, _el, text: str) -> None:  # noqa: ANN001
@@ -310,7 +327,12 @@ def _p(doc, _v, _el, text: str) -> None:  # noqa: ANN001
 def _kinh_gui(doc, _v, el, _text) -> None:  # noqa: ANN001
     """Ô 9a: one addressee on the 'Kính gửi:' line; several as '- …;' lines aligned under the colon."""
     items = [" ".join((to.text or "").split()) for to in el]
-    lead = "Kính gửi:"
+    lead = el.get("lead")
+    if el.get("own-line"):  # Công điện (Mẫu 1.6): "… điện:" centred and bold, the addressees under it
+        add_line(doc, lead, SIZE["body"], bold=True, before=Pt(12))
+        for line in list_items(items):
+            add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=INDENT), line, SIZE["body"])
+        return
     if len(items) == 1:
         add_line(doc, f"{lead} {items[0].rstrip('.')}.", SIZE["body"], before=Pt(12))
         return
@@ -325,6 +347,8 @@ def _kinh_gui(doc, _v, el, _text) -> None:  # noqa: ANN001
 
 def _closing(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
     """Ô 9b | ô 7a–7b: Nơi nhận on the left, level with the signer's authority line on the right."""
+    if v.parties:
+        _parties(doc, v)
     table = add_table(doc, 1, CLOSING_COLS, keep_rows=True)
     left, right = table.rows[0].cells
     if v.recipients:
@@ -339,10 +363,36 @@ def _closing(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
         add_line(right, v.signer_name, SIZE["signer"], bold=True, before=SIGNATURE_SPACE)
 
 
+def _parties(doc, v: DocumentView) -> None:  # noqa: ANN001
+    """Two signatures side by side (Biên bản: THƯ KÝ | CHỦ TỌA, Mẫu 1.9; the two-party kinds): label and title
+    lines, the room to sign, the name; Nơi nhận follows under them."""
+    half = Emu(TEXT_WIDTH // 2)
+    table = add_table(doc, 1, (half, half), keep_rows=True)
+    for cell, (lines, name) in zip(table.rows[0].cells, v.parties):
+        for i, line in enumerate(lines):
+            add_line(cell, line, SIZE["signer"], bold=True, before=Pt(12) if i == 0 else Pt(0))
+        add_line(cell, name, SIZE["signer"], bold=True, before=SIGNATURE_SPACE)
+
+
+def _table(doc, _v, el, _text) -> None:  # noqa: ANN001
+    """A bordered table of the body (what a Phiếu gửi lists): the header row bold, repeated on each page."""
+    header = [" ".join((th.text or "").split()) for th in el.findall("th")]
+    rows = [[" ".join((td.text or "").split()) for td in tr.findall("td")] for tr in el.findall("tr")]
+    table = doc.add_table(rows=1 + len(rows), cols=len(header))
+    table.style = doc.styles["Table Grid"]
+    table.alignment = WD_TABLE_ALIGNMENT.CENTER
+    for r, cells in enumerate([header, *rows]):
+        for cell, text in zip(table.rows[r].cells, cells):
+            add_run(add_para(cell, align=WD_ALIGN_PARAGRAPH.CENTER if r == 0 else WD_ALIGN_PARAGRAPH.LEFT), text,
+                    SIZE["table"], bold=r == 0)
+    repeat = OxmlElement("w:tblHeader")
+    table.rows[0]._tr.get_or_add_trPr().append(repeat)
+
+
 _PART = {
     "header": _header, "type": _type, "subject": _subject, "authority": _authority, "basis": _basis,
     "decides": _decides, "article": _article, "section": _section, "note": _note, "p": _p,
-    "kinh-gui": _kinh_gui, "closing": _closing,
+    "kinh-gui": _kinh_gui, "closing": _closing, "table": _table,
 }
 
 

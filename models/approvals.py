@@ -20,11 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
-from models.db import session_scope
 from models.config import today
+from models.db import session_scope
 from models.directory import Official, SigningAuthority, agency_by_code, in_force, leaders_of, office_of
-from models.document import KIND_INFO, Document, DocumentStatus, directory_date, enum_type, utcnow
+from models.document import Document, DocumentStatus, directory_date, enum_type, utcnow
 from models.errors import RuleViolation
+from models.kinds import type_name
 from models.legal_text import clean_text
 from models.signing import sign_document
 
@@ -278,6 +279,6 @@ def _apply(session: Session, step: ApprovalStep, actor: str, decision: Decision,
 def describe(session: Session, step: ApprovalStep) -> dict[str, Any]:
     """A step as the CLI and other programs show it."""
     document = session.get(Document, step.document_id)
-    return {"id": step.id, "document": document.id, "kind": KIND_INFO[document.kind][0], "subject": document.subject,
+    return {"id": step.id, "document": document.id, "kind": type_name(document.kind), "subject": document.subject,
             "step": step.name, "round": step.round, "approvers": step.approvers, "status": step.status.value,
             "since": step.opened_at.isoformat() if step.opened_at else None}

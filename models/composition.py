@@ -1,15 +1,21 @@
 """Where the sentences of a document are composed from data: citations, the 'Theo đề nghị' line,
-the approving article and its '(Kèm theo …)' line, assignments, the executing article.
+the approving article and its '(Kèm theo …)' line, assignments, the executing article, the lines of a form.
 
 Pure functions over plain values; the drafting service resolves the data and stores the result.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+from string import Formatter
+from typing import Any
 
-from models.legal_text import join_parties, lower_first, short_date, upper
+from models.kinds import FieldType, FormField
+from models.legal_text import (
+    clean_text, date_words, join_parties, list_items, lower_first, parse_date, parse_datetime, short_date, time_words,
+    upper,
+)
 from models.schemas import Assignment, Citation
 
 
@@ -73,3 +79,40 @@ def executors_text(parties: Sequence[str], kind_name: str) -> str:
 def effective_text(kind_name: str, effective: str) -> str:
     """'Quyết định có hiệu lực thi hành kể từ ngày ký.'"""
     return f"{kind_name} có hiệu lực thi hành {effective.rstrip('.')}."
+
+
+def form_value(field: FormField, raw: Any, where: str) -> str | list[str]:
+    """A form's value as printed: dates and times in words (nd30-format.md §3.4), several items as a list.
+
+    One string is one item, commas and all ('cấp huyện, cấp xã'); several items are a list."""
+    if field.type is FieldType.TEXTS:
+        items = raw if isinstance(raw, list) else [raw]
+        return [clean_text(str(item), f"{where}[{i}]") for i, item in enumerate(items)]
+    if field.type is FieldType.DATE:
+        return date_words(raw if isinstance(raw, date) else parse_date(str(raw), where))
+    if field.type is FieldType.DATETIME:
+        return time_words(raw if isinstance(raw, datetime) else parse_datetime(str(raw), where))
+    return clean_text(str(raw), where)
+
+
+def form_lines(templates: Sequence[str], values: Mapping[str, str | list[str]]) -> list[str]:
+    """The lines of a form from its kind's templates ('Thời gian: {time}.'); a line naming an empty value is left
+    out. A list of one item runs on its line; of several, the line stops at its colon and the items follow as
+    '- item;' lines, the last with '.' (as Kính gửi lists them, nd30-format.md §3.9)."""
+    lines: list[str] = []
+    for template in templates:
+        keys = [name for _text, name, _spec, _conv in Formatter().parse(template) if name]
+        if any(not values.get(key) for key in keys):
+            continue
+        listed = next((key for key in keys if isinstance(values[key], list)), None)
+        if listed is None:
+            lines.append(template.format(**values))
+            continue
+        lead = template.split("{" + listed + "}")[0].format(**values).rstrip()
+        items = values[listed]
+        if len(items) == 1:
+            lines.append(f"{lead} {items[0].rstrip(';.')}.")
+        else:
+            lines.append(lead)
+            lines.extend(list_items(items))
+    return lines

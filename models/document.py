@@ -13,27 +13,8 @@ from sqlalchemy import JSON, Column, Enum as SAEnum, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.errors import RuleViolation
+from models.kinds import DocumentKind
 from models.legal_text import AuthorityForm
-
-
-class DocumentKind(str, Enum):
-    """Kinds vanban drafts. Values are code names; type names and abbreviations come from KIND_INFO."""
-
-    SUBMISSION = "submission"  # Tờ trình
-    PLAN = "plan"  # Kế hoạch
-    DECISION = "decision"  # Quyết định
-    REPORT = "report"  # Báo cáo
-    OFFICIAL_LETTER = "official_letter"  # Công văn
-
-
-# type name (Điều 7) and abbreviation (Phụ lục III); Công văn has neither a printed type name nor an abbreviation.
-KIND_INFO: dict[DocumentKind, tuple[str, str | None]] = {
-    DocumentKind.SUBMISSION: ("Tờ trình", "TTr"),
-    DocumentKind.PLAN: ("Kế hoạch", "KH"),
-    DocumentKind.DECISION: ("Quyết định", "QĐ"),
-    DocumentKind.REPORT: ("Báo cáo", "BC"),
-    DocumentKind.OFFICIAL_LETTER: ("Công văn", None),
-}
 
 
 class DocumentStatus(str, Enum):

@@ -9,8 +9,9 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
 from models.directory import Agency
-from models.document import KIND_INFO, Document, DocumentStatus
+from models.document import Document, DocumentStatus
 from models.errors import RuleViolation
+from models.kinds import type_name
 from models.legal_text import clean_text, number_symbol
 
 
@@ -48,7 +49,7 @@ def register_incoming(session: Session, agency: Agency, document: Document, rece
     entry = IncomingEntry(
         agency_id=agency.id, year=received_on.year, number=(last or 0) + 1, received_on=received_on,
         document_id=document.id, author=issuer.name, number_symbol=number_symbol(document.number, document.symbol),
-        document_date=document.issued_on, type_and_subject=f"{KIND_INFO[document.kind][0]} {document.subject}",
+        document_date=document.issued_on, type_and_subject=f"{type_name(document.kind)} {document.subject}",
         assigned_to=clean_text(assigned_to, "assigned_to") if assigned_to else None,
     )
     session.add(entry)

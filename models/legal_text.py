@@ -9,42 +9,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime, time
 from enum import Enum
 
 from models.errors import RuleViolation
+from models.kinds import KINDS
 
-# Phụ lục III, Mục I: abbreviations of the 27 administrative document types (nd30-format.md §4).
-# Công văn and Thư công have none; never invent one for them.
-TYPE_ABBREVIATIONS: dict[str, str] = {
-    "Nghị quyết": "NQ",
-    "Quyết định": "QĐ",
-    "Chỉ thị": "CT",
-    "Quy chế": "QC",
-    "Quy định": "QyĐ",
-    "Thông cáo": "TC",
-    "Thông báo": "TB",
-    "Hướng dẫn": "HD",
-    "Chương trình": "CTr",
-    "Kế hoạch": "KH",
-    "Phương án": "PA",
-    "Đề án": "ĐA",
-    "Dự án": "DA",
-    "Báo cáo": "BC",
-    "Biên bản": "BB",
-    "Tờ trình": "TTr",
-    "Hợp đồng": "HĐ",
-    "Công điện": "CĐ",
-    "Bản ghi nhớ": "BGN",
-    "Bản thỏa thuận": "BTT",
-    "Giấy ủy quyền": "GUQ",
-    "Giấy mời": "GM",
-    "Giấy giới thiệu": "GGT",
-    "Giấy nghỉ phép": "GNP",
-    "Phiếu gửi": "PG",
-    "Phiếu chuyển": "PC",
-    "Phiếu báo": "PB",
-}
+# Phụ lục III, Mục I: abbreviations of the 27 administrative document types (nd30-format.md §4), from the kinds
+# table. Công văn and Thư công have none; never invent one for them.
+TYPE_ABBREVIATIONS: dict[str, str] = {k.name: k.abbreviation for k in KINDS.values() if k.abbreviation}
 # Copies (bản sao) share one series per agency (nd30-format.md §5).
 COPY_ABBREVIATIONS: dict[str, str] = {"Bản sao y": "SY", "Bản trích sao": "TrS", "Bản sao lục": "SL"}
 
@@ -66,6 +39,7 @@ class AuthorityForm(str, Enum):
     Q = "Q."
     TL = "TL."
     TUQ = "TUQ."
+    IN_PERSON = "in-person"  # the chủ tọa of a Biên bản signs under that label, in no form of Điều 13
 
 
 def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
@@ -133,6 +107,27 @@ def parse_date(text: str, field: str = "date") -> date:
 def date_words(d: date) -> str:
     """'ngày 04 tháng 3 năm 2024' (nd30-format.md §3.4)."""
     return f"ngày {pad2(d.day)} tháng {month_text(d.month)} năm {d.year}"
+
+
+WEEKDAYS = ("thứ Hai", "thứ Ba", "thứ Tư", "thứ Năm", "thứ Sáu", "thứ Bảy", "Chủ nhật")
+
+
+def time_words(moment: datetime) -> str:
+    """'08 giờ 00 phút, thứ Năm, ngày 05 tháng 3 năm 2026': the time of a meeting in a Giấy mời or Biên bản."""
+    return f"{pad2(moment.hour)} giờ {pad2(moment.minute)} phút, {WEEKDAYS[moment.weekday()]}, {date_words(moment.date())}"
+
+
+def parse_datetime(text: str, field: str = "time") -> datetime:
+    """'08:00 05/3/2026', '8h30 05/3/2026' or ISO '2026-03-05T08:00': a time on a day."""
+    text = text.strip()
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    m = re.fullmatch(r"(\d{1,2})\s*(?::|h|giờ)\s*(\d{2})?\s*(?:phút)?\s*,?\s*(?:ngày\s*)?(\S+)", text)
+    if not m or not 0 <= int(m[1]) <= 23 or not 0 <= int(m[2] or 0) <= 59:
+        raise RuleViolation(field, "datetime.format", f"'{text}' is not a time and day like '08:00 05/3/2026'")
+    return datetime.combine(parse_date(m[3], field), time(int(m[1]), int(m[2] or 0)))
 
 
 def date_line(place: str, d: date | None) -> str:
@@ -208,6 +203,8 @@ def signer_block(form: AuthorityForm, *, head_title: str, signer_title: str, col
     """
     if form in (AuthorityForm.TM, AuthorityForm.TM_KT) and not collective:
         raise RuleViolation("authority_form", "signer.collective", f"{form.value} needs the collective body's name")
+    if form is AuthorityForm.IN_PERSON:
+        return []
     if form is AuthorityForm.HEAD:
         if upper(signer_title) != upper(head_title):
             raise RuleViolation("authority_form", "signer.head",

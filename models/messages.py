@@ -9,9 +9,10 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from models.directory import Agency
-from models.document import KIND_INFO, Document, DocumentLink, GeneratedFile, LinkRelation
+from models.document import Document, DocumentLink, GeneratedFile, LinkRelation
 from models.errors import RuleViolation
 from models.files import path_of
+from models.kinds import type_name
 from models.legal_text import number_symbol, short_date
 
 DOCX_TYPE = ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")
@@ -53,7 +54,7 @@ class DocumentMessage:
 
 
 def _title(doc: Document) -> str:
-    return f"{KIND_INFO[doc.kind][0]} số {number_symbol(doc.number, doc.symbol)} ngày {short_date(doc.issued_on)}"
+    return f"{type_name(doc.kind)} số {number_symbol(doc.number, doc.symbol)} ngày {short_date(doc.issued_on)}"
 
 
 def _issued_file(session: Session, doc: Document, files_dir: Path, description: str) -> Attachment:
@@ -71,7 +72,7 @@ def document_message(session: Session, doc: Document, files_dir: Path) -> Docume
     issuer = session.get(Agency, doc.issuer_id)
     title = _title(doc)
     attachments = [_issued_file(session, doc, files_dir, title)]
-    kind = KIND_INFO[doc.kind][0]
+    kind = type_name(doc.kind)
     approved = session.exec(select(Document).join(DocumentLink, DocumentLink.to_id == Document.id).where(
         DocumentLink.from_id == doc.id, DocumentLink.relation == LinkRelation.APPROVES)).all()
     carried = session.exec(select(Document).join(DocumentLink, DocumentLink.from_id == Document.id).where(

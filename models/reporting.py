@@ -19,8 +19,9 @@ from models.assignments import Assignment, AssignmentState, find_assignment
 from models.composition import reference
 from models.config import today
 from models.directory import Agency, agency_at, head_of
-from models.document import KIND_INFO, Document, DocumentKind, DocumentLink, LinkRelation
+from models.document import Document, DocumentKind, DocumentLink, LinkRelation
 from models.errors import RuleViolation
+from models.kinds import type_name
 from models.legal_text import lower_first, number_symbol
 from models.schemas import AddresseeIn, Strict
 
@@ -124,12 +125,12 @@ def compose_report(session: Session, spec: ReportSpec | dict[str, Any], on: date
     assignment = resolve_assignment(session, spec)
     decision = session.get(Document, assignment.decision_id)
     plan = approved_plan(session, decision)
-    plan_ref = reference(KIND_INFO[plan.kind][0], number_symbol(plan.number, plan.symbol), plan.issued_on)
+    plan_ref = reference(type_name(plan.kind), number_symbol(plan.number, plan.symbol), plan.issued_on)
     tasks = plan_tasks(plan)
     _check_tasks(spec, tasks, plan_ref)
     lead, owed = (agency_at(session, i, on) for i in (assignment.lead_id, assignment.report_to_id))
     issuer = agency_at(session, decision.issuer_id, decision.issued_on)
-    decision_ref = reference(KIND_INFO[decision.kind][0], number_symbol(decision.number, decision.symbol), decision.issued_on)
+    decision_ref = reference(type_name(decision.kind), number_symbol(decision.number, decision.symbol), decision.issued_on)
     khoan = []
     for n, result in enumerate(sorted(spec.results, key=lambda r: r.task), start=1):
         points = [f"Tiến độ: {PROGRESS[result.status]}."]

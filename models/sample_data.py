@@ -17,6 +17,7 @@ from models.directory import Agency, agency_by_code
 from models.document import Document, GeneratedFile
 from models.drafting import draft_document, parse_create
 from models.errors import RuleViolation
+from models.files import path_of
 from models.incoming import register_incoming
 from models.issuing import issue_document
 from models.legal_text import parse_date
@@ -26,6 +27,7 @@ SAMPLE = Path(__file__).parent / "sample"
 DIRECTORY_FILE = SAMPLE / "vinh_long_2024.yaml"
 REORGANISATION_FILE = SAMPLE / "vinh_long_2025.yaml"  # the 2025 reorganisation, on top of the 2024 sample
 SEED_CHAIN_FILE = SAMPLE / "seed_chain_2024.yaml"
+GALLERY_FILE = SAMPLE / "gallery_2026.yaml"  # one document of every kind of Điều 7, on the 2025 directory
 
 
 def read_yaml(path: Path) -> Any:
@@ -118,9 +120,10 @@ def run_seed_chain(engine: Engine, files_dir: Path, path: Path = SEED_CHAIN_FILE
     return out
 
 
-def sample_database(folder: Path, *, chain: bool = False) -> str:
-    """A new SQLite database in ``folder``: the schema, the sample directory and, if ``chain``, the seed chain
-    issued (its files under ``folder/files``). Returns its URL. For tests, benchmarks and rehearsals."""
+def sample_database(folder: Path, *, chain: bool = False, year: int = 2024) -> str:
+    """A new SQLite database in ``folder``: the schema, the sample directory of ``year`` (2024, or 2025 with its
+    reorganisations) and, if ``chain``, the seed chain issued (its files under ``folder/files``). Returns its URL.
+    For tests, benchmarks, rehearsals and the gallery."""
     from models.db import make_engine, migrate
 
     url = f"sqlite:///{folder / 'vanban.db'}"
@@ -128,7 +131,33 @@ def sample_database(folder: Path, *, chain: bool = False) -> str:
     migrate(engine)
     with session_scope(engine) as session:
         load_directory(session)
+    if year == 2025:
+        with session_scope(engine) as session:
+            load_reorganisations(session)
     if chain:
         run_seed_chain(engine, folder / "files")
     engine.dispose()
     return url
+
+
+def build_gallery(folder: Path, out: Path, progress: Callable[[str], None] = lambda _msg: None) -> list[Path]:
+    """One issued document of every kind (gallery_2026.yaml), drafted, signed and issued in a new sample database
+    under ``folder``, copied into ``out`` as '01-resolution-01-NQ-HDND.docx' …, in the file's order."""
+    from models.db import make_engine
+    from models.directory_io import import_directory
+
+    engine = make_engine(sample_database(folder, year=2025))
+    try:
+        with session_scope(engine) as session:
+            counts = import_directory(session, read_yaml(GALLERY_FILE)["directory"], is_sample=True)
+            record(session, Action.DIRECTORY_LOADED, actor="system", details={"file": GALLERY_FILE.name, "sample": True, **counts})
+        issued = run_seed_chain(engine, folder / "files", GALLERY_FILE, progress)
+    finally:
+        engine.dispose()
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for i, item in enumerate(issued, start=1):
+        target = out / f"{i:02d}-{item.key}-{item.file.filename}"
+        target.write_bytes(path_of(folder / "files", item.file.sha256).read_bytes())
+        written.append(target)
+    return written

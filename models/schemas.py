@@ -11,6 +11,7 @@ from pydantic_core import PydanticCustomError
 
 from models.document import DocumentKind, LinkRelation
 from models.errors import RuleViolation
+from models.kinds import kind_from_text
 from models.legal_text import AuthorityForm, clean_text, parse_date
 
 TargetType = Literal["agency", "head", "leaders", "unit", "official", "group", "article", "above", "archive"]
@@ -132,6 +133,23 @@ class Assignment(Strict):
     _check_due = field_validator("due", mode="before")(date_input)
 
 
+class Table(Strict):
+    """A table in the body (the list a Phiếu gửi or Phiếu chuyển carries): a header row, then rows as wide."""
+
+    columns: list[str] = Field(min_length=1)
+    rows: list[list[str]] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _widths(self) -> "Table":
+        for i, row in enumerate(self.rows):
+            if len(row) != len(self.columns):
+                raise PydanticCustomError("table.width", f"row {i + 1} has {len(row)} cells for {len(self.columns)} columns")
+        return self
+
+
+Urgency = Literal["KHẨN", "THƯỢNG KHẨN", "HỎA TỐC"]  # ô 10b (Phụ lục I, III.2): chosen by the signer
+
+
 class Body(Strict):
     """The stored, frozen text structure of a document."""
 
@@ -141,6 +159,9 @@ class Body(Strict):
     articles: list[Article] = Field(default_factory=list)
     closing: list[str] = Field(default_factory=list)
     assignments: list[Assignment] = Field(default_factory=list)
+    table: Table | None = None
+    form: dict[str, Any] = Field(default_factory=dict, description="The form's values as given (Giấy mời, Biên bản …)")
+    urgency: Urgency | None = None
 
 
 class LinkIn(Strict):
@@ -152,12 +173,13 @@ class DocumentCreate(Strict):
     """A draft as a drafter gives it. For a decision, ``approves``, ``responds_to``, ``assignments`` and
     ``executors`` are composed into its articles (see models/composition.py)."""
 
-    kind: DocumentKind
+    kind: DocumentKind = Field(description="Code name ('invitation') or Vietnamese name ('Giấy mời'); see `vanban kinds`")
     issuer: str = Field(description="Agency code")
     drafting_unit: str | None = Field(default=None, description="Unit code of the drafting unit")
     field_abbreviation: str | None = Field(default=None, description="Công văn only: 'VHXH' in UBND-VHXH")
     subject: str = Field(min_length=1, description="Trích yếu")
-    competence: Literal["head", "collective"] | None = Field(default=None, description="Decision: whose competence")
+    competence: Literal["head", "collective"] | None = Field(default=None, description="Quyết định, Nghị quyết, Công điện: "
+                                                                                        "whose competence")
     legal_bases: list[list[Citation]] = Field(default_factory=list)
     body: Body = Field(default_factory=Body)
     kinh_gui: list[AddresseeIn] = Field(default_factory=list)
@@ -167,6 +189,9 @@ class DocumentCreate(Strict):
     approves: int | None = Field(default=None, description="Decision: id of the document it approves")
     responds_to: int | None = Field(default=None, description="Decision: id of the submission it answers")
     effective: str | None = Field(default=None, description="Decision: 'kể từ ngày ký'")
+    form: dict[str, Any] = Field(default_factory=dict, description="The labelled values of a form: a Giấy mời's time, "
+                                                                   "place and invitees; a Biên bản's … (`vanban kinds`)")
+    urgency: Urgency | None = Field(default=None, description="Độ khẩn (ô 10b)")
     signer: str | None = Field(default=None, description="Official code of the intended signer")
     authority_form: AuthorityForm | None = None
     dated: date | None = Field(default=None, description="The day the draft is written for: drafting and signing use "
@@ -174,3 +199,12 @@ class DocumentCreate(Strict):
     is_sample: bool = False
 
     _check_dated = field_validator("dated", mode="before")(date_input)
+
+    @field_validator("kind", mode="before")
+    @classmethod
+    def _kind(cls, value: Any) -> Any:
+        if isinstance(value, str) and (kind := kind_from_text(value)) is not None:
+            return kind
+        if isinstance(value, str):
+            raise PydanticCustomError("kind.unknown", f"'{value}' is not a kind of Decree 30 Điều 7; `vanban kinds` lists them")
+        return value

@@ -11,8 +11,9 @@ from models.composition import head_phrase
 from models.directory import (
     Agency, Official, agency_at, grants_of, official_by_code, period, position_of, signer_label,
 )
-from models.document import KIND_INFO, Document, DocumentKind, DocumentStatus, directory_date, utcnow
+from models.document import Document, DocumentKind, DocumentStatus, directory_date, utcnow
 from models.errors import RuleViolation
+from models.kinds import KINDS, type_name
 from models.legal_text import AuthorityForm, short_date, signer_block, upper
 
 
@@ -57,11 +58,11 @@ def signer_lines(session: Session, official: Official, agency: Agency, form: Aut
 def _missing_grant(session: Session, official: Official, agency: Agency, kind: DocumentKind, form: AuthorityForm,
                    on: date | None) -> RuleViolation | None:
     """The error for a TL. or TUQ. asked for without the grant that allows it on ``on``; None for other forms."""
-    type_name = KIND_INFO[kind][0]
+    name = type_name(kind)
     when = f" on {short_date(on)}" if on else ""
     if form is AuthorityForm.TL:
         return RuleViolation("signer", "signer.tl-list",
-                             f"{official.code} is not on {agency.code}'s TL. list for a {type_name}{when}: the working "
+                             f"{official.code} is not on {agency.code}'s TL. list for a {name}{when}: the working "
                              "rules name who signs by order (thừa lệnh)")
     if form is AuthorityForm.TUQ:
         delegations = [g for g in grants_of(session, official.id, agency.id, None)
@@ -71,7 +72,7 @@ def _missing_grant(session: Session, official: Official, agency: Agency, kind: D
             return RuleViolation("authority_form", "signer.tuq-period",
                                  f"{official.code}'s delegation '{d.delegation}' holds {period(d)}, not{when}")
         return RuleViolation("authority_form", "signer.tuq-delegation",
-                             f"{official.code} holds no written delegation (ủy quyền) of {agency.code} for a {type_name}: "
+                             f"{official.code} holds no written delegation (ủy quyền) of {agency.code} for a {name}: "
                              "TUQ. needs one")
     return None
 
@@ -105,16 +106,21 @@ def authority_form_for(
     With no ``form`` asked for, the official's only form for that kind (and that competence) is used; several
     need a choice.
     """
+    if KINDS[kind].in_person:  # a Biên bản: who presided signs it under the label CHỦ TỌA, in no form of Điều 13
+        if form not in (None, AuthorityForm.IN_PERSON):
+            raise RuleViolation("authority_form", "signer.in-person",
+                                f"a {type_name(kind)} is signed in person by who presided (chủ tọa), not {form.value}")
+        return AuthorityForm.IN_PERSON
     grants = grants_of(session, official.id, agency.id, on)
     forms = sorted({g.form for g in grants if g.covers(kind.value)}, key=lambda f: f.value)
-    type_name = KIND_INFO[kind][0]
+    name = type_name(kind)
     if form is not None and form not in forms and (missing := _missing_grant(session, official, agency, kind, form, on)):
         raise missing
     if not forms:
         when = f" on {short_date(on)}" if on else ""
         raise RuleViolation(
             field, "signer.authority",
-            f"{signer_label(session, official, on)} ({official.code}) has no authority to sign a {type_name} of "
+            f"{signer_label(session, official, on)} ({official.code}) has no authority to sign a {name} of "
             f"{agency.name}{when}",
         )
     if form is None:
@@ -122,18 +128,18 @@ def authority_form_for(
         if len(fitting) > 1:
             raise RuleViolation(
                 "authority_form", "signer.form-ambiguous",
-                f"{official.code} may sign a {type_name} as {', '.join(f.value for f in fitting)}: say which",
+                f"{official.code} may sign a {name} as {', '.join(f.value for f in fitting)}: say which",
             )
         form = fitting[0]
     if form not in forms:
         raise RuleViolation(
             "authority_form", "signer.form",
-            f"{official.code} may sign a {type_name} of {agency.code} as {', '.join(f.value for f in forms)}, not {form.value}",
+            f"{official.code} may sign a {name} of {agency.code} as {', '.join(f.value for f in forms)}, not {form.value}",
         )
     if competence is not None and form not in COMPETENCE_FORMS[competence]:
         raise RuleViolation(
             "authority_form", "signer.competence",
-            f"a {type_name} under the {competence} competence is signed "
+            f"a {name} under the {competence} competence is signed "
             f"{' or '.join(sorted(f.value for f in COMPETENCE_FORMS[competence]))}, not {form.value}",
         )
     _check_position(session, official, agency, form, on)

@@ -67,6 +67,16 @@ def _chain_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _sqlite_template(tmp_path_factory, "chain", chain=True)
 
 
+@pytest.fixture(scope="session")
+def gallery(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """One issued DOCX of every kind (models/sample/gallery_2026.yaml), by kind code name, in Điều 7's order."""
+    from models.sample_data import build_gallery
+
+    folder = tmp_path_factory.mktemp("gallery")
+    written = build_gallery(folder / "work", folder / "out")
+    return {path.name[3:].split("-")[0]: path.read_bytes() for path in written}
+
+
 def _copy(template: Path, tmp_path: Path) -> Engine:
     target = tmp_path / "db"
     shutil.copytree(template, target)

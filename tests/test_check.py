@@ -29,7 +29,7 @@ from doc_templates import render_document
 from doc_templates.docx_reader import UnreadableDocx
 from doc_templates.nd30_rules import RULES, check
 from models.db import make_engine, session_scope
-from models.document import Document
+from models.document import Document, DocumentKind
 from models.drafting import draft_document
 from models.issuing import issue_document
 from models.signing import sign_document
@@ -57,8 +57,9 @@ REPORT = {
 
 
 @pytest.fixture(scope="module")
-def generated(_chain_template: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
-    """Every kind vanban generates, as a draft and issued: the seed chain plus a Công văn and a Báo cáo."""
+def generated(_chain_template: Path, gallery: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """The seed chain as drafts and issued, a Công văn and a Báo cáo, and the gallery's one issued sample of every
+    kind ('gallery-minutes' …)."""
     folder = tmp_path_factory.mktemp("generated")
     shutil.copytree(_chain_template, folder / "db")
     engine = make_engine(f"sqlite:///{folder / 'db' / 'vanban.db'}")
@@ -75,12 +76,13 @@ def generated(_chain_template: Path, tmp_path_factory: pytest.TempPathFactory) -
                 issue_document(session, doc, date(2024, 12, 20), folder / "files")
                 out[f"issued-{name}"] = render_document(session, doc)
     engine.dispose()
-    return out
+    return out | {f"gallery-{kind}": data for kind, data in gallery.items()}
 
 
 def test_every_generated_document_conforms(generated: dict[str, bytes]) -> None:
-    assert sorted(generated) == sorted(f"{state}-{kind}" for state in ("draft", "issued")
-                                       for kind in ("decision", "submission", "plan", "report", "official_letter"))
+    assert sorted(generated) == sorted([f"{state}-{kind}" for state in ("draft", "issued")
+                                        for kind in ("decision", "submission", "plan", "report", "official_letter")]
+                                       + [f"gallery-{kind.value}" for kind in DocumentKind])
     for name, data in generated.items():
         report = check(data)
         assert report.findings == [], (name, report.findings)
@@ -141,6 +143,10 @@ def _add_text_box(doc) -> None:  # noqa: ANN001
 
 def _nest_a_table(doc) -> None:  # noqa: ANN001
     doc.tables[-1].rows[0].cells[1].add_table(1, 1).rows[0].cells[0].paragraphs[0].add_run("x")
+
+
+def _remove(paragraph) -> None:  # noqa: ANN001
+    paragraph._p.getparent().remove(paragraph._p)
 
 
 def _landscape(doc) -> None:  # noqa: ANN001
@@ -214,6 +220,8 @@ MUTATIONS = [
     Mutation("a tracked change", "ND30-TRACKED-CHANGES", _track_a_change),
     Mutation("a text box", "ND30-TEXT-BOX", _add_text_box),
     Mutation("a table inside the signature table", "ND30-NESTED-TABLE", _nest_a_table),
+    Mutation("a Biên bản without the secretary's name", "ND30-PARTIES",
+             lambda d: _remove(d.tables[1].rows[0].cells[0].paragraphs[-1]), "gallery-minutes"),
     Mutation("V/v line bold", "ND30-VV", lambda d: setattr(_run(d, "V/v"), "bold", True), "issued-official_letter"),
 ]
 

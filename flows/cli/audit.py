@@ -13,8 +13,9 @@ from sqlmodel import select
 from flows.cli.common import DocRef, add_row, console, err, ready_engine, user_errors, vietnam_time
 from models.db import session_scope
 from models.directory import Official
-from models.document import KIND_INFO, find_document
+from models.document import find_document
 from models.errors import RuleViolation, VanbanError
+from models.kinds import type_name
 from models.legal_text import number_symbol, parse_date
 
 app = typer.Typer(help="The audit log: who did what to which document, when, in which run.", no_args_is_help=True)
@@ -30,7 +31,7 @@ def audit_show(document: DocRef) -> None:
         doc = find_document(session, document)
         names = {o.code: o.full_name for o in session.exec(select(Official))}
         entries = trail(session, doc.id)
-        title = f"{KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()} — {doc.subject[:60]}"
+        title = f"{type_name(doc.kind)} {number_symbol(doc.number, doc.symbol).strip()} — {doc.subject[:60]}"
     table = Table("#", "time (Vietnam)", "actor", "action", "details", "file sha256", "flow run", title=title)
     for e in entries:
         actor = f"{e.actor} ({names[e.actor]})" if e.actor in names else e.actor

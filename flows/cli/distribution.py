@@ -23,15 +23,16 @@ from models.db import session_scope
 from models.deliveries import (
     Delivery, DeliveryState, acknowledge, ledger, plan, request_redelivery, summary,
 )
-from models.document import KIND_INFO, Document, find_document
+from models.document import Document, find_document
 from models.errors import RuleViolation
+from models.kinds import type_name
 from models.legal_text import number_symbol
 
 app = typer.Typer()
 
 
 def _title(doc: Document) -> str:
-    return f"{KIND_INFO[doc.kind][0]} {number_symbol(doc.number, doc.symbol).strip()}"
+    return f"{type_name(doc.kind)} {number_symbol(doc.number, doc.symbol).strip()}"
 
 
 @app.command("distribute")

@@ -1,4 +1,4 @@
-"""`vanban` commands of documents: list, draft, sign, issue, render, show."""
+"""`vanban` commands of documents: list, draft, sign, issue, render, show; the kinds and their gallery."""
 
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from sqlmodel import select
 from flows.cli.common import Actor, DocRef, add_row, console, ready_engine, user_errors
 from models.config import get_settings, today
 from models.db import session_scope
-from models.document import KIND_INFO, Document, find_document
+from models.document import Document, find_document
 from models.errors import RuleViolation
+from models.kinds import type_name
 from models.legal_text import AuthorityForm, number_symbol, parse_date, short_date
 
 app = typer.Typer()
@@ -27,7 +28,7 @@ def documents() -> None:
     table = Table("id", "kind", "số, ký hiệu", "ngày", "status", "trích yếu")
     with session_scope(ready_engine()) as session:
         for d in session.exec(select(Document).order_by(Document.id)):
-            add_row(table, str(d.id), KIND_INFO[d.kind][0], number_symbol(d.number, d.symbol).strip(),
+            add_row(table, str(d.id), type_name(d.kind), number_symbol(d.number, d.symbol).strip(),
                           short_date(d.issued_on) if d.issued_on else "", d.status.value, d.subject)
     console.print(table)
 
@@ -46,7 +47,7 @@ def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (s
     parsed = parse_create(data)
     with session_scope(ready_engine()) as session:
         doc = draft_document(session, parsed, actor=actor)
-    console.print(f"draft #{doc.id} stored: {KIND_INFO[doc.kind][0]} {number_symbol(None, doc.symbol).strip()}")
+    console.print(f"draft #{doc.id} stored: {type_name(doc.kind)} {number_symbol(None, doc.symbol).strip()}")
 
 
 @app.command("sign")
@@ -106,7 +107,7 @@ def show(document: DocRef) -> None:
     with session_scope(ready_engine()) as session:
         view = describe_document(session, find_document(session, document))
     doc = view.document
-    console.print(f"[bold]#{doc.id} {KIND_INFO[doc.kind][0]} {escape(number_symbol(doc.number, doc.symbol).strip())}[/]"
+    console.print(f"[bold]#{doc.id} {type_name(doc.kind)} {escape(number_symbol(doc.number, doc.symbol).strip())}[/]"
                   f" — {doc.status.value}", markup=True)
     console.print(f"{view.issuer.name}; {short_date(doc.issued_on) if doc.issued_on else 'not issued'}")
     console.print(f"trích yếu: {doc.subject}")
@@ -114,7 +115,7 @@ def show(document: DocRef) -> None:
         console.print(f"distribution: {doc.distribution} (vanban deliveries {doc.id})")
     for link in view.links:
         other = link.other
-        console.print(f"link: {link.relation} {'→' if link.outgoing else '←'} #{other.id} {KIND_INFO[other.kind][0]} "
+        console.print(f"link: {link.relation} {'→' if link.outgoing else '←'} #{other.id} {type_name(other.kind)} "
                       f"{number_symbol(other.number, other.symbol).strip()}")
     for f in view.files:
         console.print(f"file: {f.filename} ({f.purpose}) sha256 {f.sha256}")
@@ -122,3 +123,39 @@ def show(document: DocRef) -> None:
         answered = f" by {st.answered_by}" + (f": {st.comment}" if st.comment else "") if st.answered_by else ""
         console.print(f"step #{st.id} round {st.round} {st.name}: {st.status.value}{answered}")
 
+
+
+@app.command("kinds")
+@user_errors
+def kinds() -> None:
+    """The 29 kinds of Decree 30 Điều 7 and the parts each one has (models/kinds.py)."""
+    from models.kinds import KINDS, Presence
+
+    def mark(value: Presence) -> str:
+        return {Presence.REQUIRED: "required", Presence.OPTIONAL: "optional", Presence.NONE: ""}[value]
+
+    table = Table("kind", "tên loại", "viết tắt", "mẫu", "heading", "căn cứ", "body", "Kính gửi", "form", "signatures")
+    for k in KINDS.values():
+        form = ", ".join(f.key + ("" if f.required else "?") for f in k.form)
+        signatures = " | ".join(p.label for p in k.parties) if k.parties else "in person" if k.in_person else "one"
+        add_row(table, k.kind.value, k.name, k.abbreviation or "—", k.sample, k.heading.value, mark(k.bases),
+                "articles" if k.articles else "sections", mark(k.kinh_gui) + (" (table)" if k.table is not Presence.NONE else ""),
+                form, signatures)
+    console.print(table)
+
+
+@app.command("gallery")
+@user_errors
+def gallery(out: Annotated[Path, typer.Option("--out", help="Folder to write one DOCX of every kind into")]) -> None:
+    """Draft, sign and issue one sample of every kind in a throw-away database and write the DOCX files to OUT,
+    for a reviewer to open side by side (samples: models/sample/gallery_2026.yaml)."""
+    import tempfile
+
+    from models.sample_data import build_gallery
+
+    with tempfile.TemporaryDirectory(prefix="vanban-gallery-") as folder:
+        with console.status("issuing one document of every kind…") as status:
+            written = build_gallery(Path(folder), out, progress=lambda msg: status.update(msg))
+    for path in written:
+        console.print(f"  {escape(path.name)}")
+    console.print(f"{len(written)} documents written to {escape(str(out))}")
