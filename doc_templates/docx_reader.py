@@ -133,6 +133,12 @@ class Layout:
         return self.number is not None and re.match(r"^Số:\s*/", self.number.text.strip()) is not None
 
     @property
+    def signer_block(self) -> list[str]:
+        """Ô 7a/7b as printed, one entry per line above the name: a paragraph broken by hand (Shift+Enter) holds
+        several lines."""
+        return [_squash(line) for p in self.signer_lines for line in p.shown.split("\n") if line.strip()]
+
+    @property
     def attached(self) -> bool:
         """A document issued with a decision ("Kèm theo Quyết định …"): no Số line, no date, no signer."""
         return self.attached_note is not None

@@ -71,7 +71,11 @@ def rule(rule_id: str, component: str, source: str, *, applies: Callable[[Layout
 # --- helpers -------------------------------------------------------------------------------------
 
 def _short(p: Para | None) -> str:
-    text = " ".join((p.text if p else "").split())
+    return _clip(p.text if p else "")
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
     return text if len(text) <= 80 else text[:77] + "…"
 
 
@@ -433,9 +437,72 @@ def signer_authority(d: Layout) -> Iterator[Violation]:
         return
     for p in d.signer_lines:
         yield from _style(p, "signer's authority and title", size=(13, 14), bold=True, upper=True)
-        first = p.text.split()[0] if p.text.split() else ""
-        if "/" in first or (first.endswith(".") and first not in AUTHORITY_PREFIXES):
-            yield _short(p), "an authority prefix among " + ", ".join(AUTHORITY_PREFIXES), first
+    for line in d.signer_block:
+        prefix = _prefix(line)
+        if prefix is not None and prefix not in AUTHORITY_PREFIXES:
+            yield _clip(line), "an authority prefix among " + ", ".join(AUTHORITY_PREFIXES), prefix
+
+
+_PREFIX_LETTERS = {p.rstrip(".") for p in AUTHORITY_PREFIXES}
+# KT. is the only prefix that stands under another (§3.7, Decree 30 Điều 13): under TM. (a deputy of a collective body,
+# Điều 13.2) and under TL. (the unit head passed his thừa lệnh on to his deputy, Điều 13.4). Q. is the acting
+# head himself; a TUQ. delegation is never passed on (Điều 13.3); KT. is the last authority line.
+_STACKS_UNDER = {None: set(AUTHORITY_PREFIXES), "TM.": {"KT."}, "TL.": {"KT."}}
+
+
+def _prefix(line: str) -> str | None:
+    """The authority prefix a line of ô 7a starts with, as written ('KT.' of 'KT. CHỦ TỊCH'), an unknown one too
+    (Party-style 'K/T', 'KT' without its dot); None for a title line."""
+    first = line.split()[0] if line.split() else ""
+    return first if "/" in first or first.endswith(".") or first in _PREFIX_LETTERS else None
+
+
+def _is_deputy(title: str) -> bool:
+    """A deputy's title (cấp phó): PHÓ CHỦ TỊCH, PHÓ CHÁNH VĂN PHÒNG, VỤ PHÓ; THỨ TRƯỞNG under a minister (§3.7)."""
+    words = title.split()
+    return "PHÓ" in words[:2] or words[:2] == ["THỨ", "TRƯỞNG"]
+
+
+def _stack_mistake(lines: list[str]) -> tuple[str, str] | None:
+    """(expected, found) where ô 7a/7b leaves the stacks of §3.7, or None: head's title; TM. + head's title;
+    KT. + deputy; TM. + KT. + deputy; Q. alone; TL. + unit head's title; TL. + KT. + deputy; TUQ. + title.
+    Title lines under the signer's own title are other titles (ô 7b: an advisory body's member's post)."""
+    prefixes = [_prefix(line) for line in lines]
+    if any(p is not None and p not in AUTHORITY_PREFIXES for p in prefixes):
+        return None  # ND30-SIGNER-AUTHORITY names the unknown prefix; the stack cannot be read
+    top = 0
+    while top < len(lines) and prefixes[top] is not None:
+        above = prefixes[top - 1] if top else None
+        if prefixes[top] not in _STACKS_UNDER.get(above, set()):
+            return (f"no {prefixes[top]} line under {above} (only TM. and TL. take a KT. line under them)",
+                    f"'{lines[top]}' under '{lines[top - 1]}'")
+        top += 1
+    late = next((i for i in range(top, len(lines)) if prefixes[i]), None)
+    if late is not None:
+        return "the authority lines (TM., KT., Q., TL., TUQ.) above the titles", f"'{lines[late]}' under '{lines[late - 1]}'"
+    last, above_line = (prefixes[top - 1], lines[top - 1]) if top else (None, None)
+    title = lines[top] if top < len(lines) else None
+    deputy = title is not None and _is_deputy(title)
+    if last == "Q." and title is not None:
+        return f"the name right under '{above_line}' (an acting head has no title line of his own)", title
+    if last == "KT." and not deputy:
+        return f"a deputy's title (PHÓ …) under '{above_line}'", title or "the name"
+    if last == "TM." and deputy:
+        return f"the head's title under '{above_line}', or 'KT. <head's title>' above a deputy's", title
+    if last == "TL." and deputy:
+        return f"'KT. <unit head's title>' between '{above_line}' and a deputy's title (Điều 13.4)", title
+    if last in ("TM.", "TL.", "TUQ.") and title is None:
+        return f"the signer's title under '{above_line}'", "the name"
+    if last is None and deputy:
+        return "'KT. <head's title>' above a deputy's title", title
+    return None
+
+
+@rule("ND30-SIGNER-STACK", "signer", "§3.7 (Decree 30 Điều 13)", applies=SIGNED)
+def signer_stack(d: Layout) -> Iterator[Violation]:
+    mistake = _stack_mistake(d.signer_block)
+    if mistake:
+        yield _clip(" / ".join(d.signer_block)), *mistake
 
 
 @rule("ND30-SIGNER-NAME", "signer", "§3.7", applies=SIGNED)

@@ -23,7 +23,7 @@ from models.document import Document, DocumentKind, DocumentLink, LinkRelation
 from models.errors import RuleViolation
 from models.kinds import type_name
 from models.legal_text import lower_first, number_symbol
-from models.schemas import AddresseeIn, Strict
+from models.schemas import AddresseeIn, Strict, Texts
 
 PROGRESS = {"done": "đã hoàn thành", "in_progress": "đang thực hiện", "not_started": "chưa thực hiện"}
 
@@ -33,7 +33,8 @@ class TaskResult(Strict):
 
     task: int = Field(ge=1, description="Number of the task in the plan's section of tasks (NHIỆM VỤ …), e.g. 3")
     status: Literal["done", "in_progress", "not_started"] = Field(description="done, in_progress or not_started")
-    figures: list[str] = Field(default_factory=list, description="What was achieved, with its figures")
+    figures: Texts = Field(default_factory=list, description="What was achieved, with its figures: one item per "
+                           "result (a single text is one result)")
     notes: str | None = Field(default=None, description="Anything else about this task")
 
 
@@ -44,8 +45,8 @@ class ReportSpec(Strict):
     decision: int | None = Field(default=None, description="Or: the decision's id, with the lead agency's code")
     lead: str | None = Field(default=None, description="With decision: the lead agency's code, e.g. sttt")
     results: list[TaskResult] = Field(min_length=1, description="One entry per task of the plan")
-    difficulties: list[str] = Field(default_factory=list, description="Khó khăn, vướng mắc")
-    proposals: list[str] = Field(default_factory=list, description="Đề xuất, kiến nghị")
+    difficulties: Texts = Field(default_factory=list, description="Khó khăn, vướng mắc: one paragraph per item")
+    proposals: Texts = Field(default_factory=list, description="Đề xuất, kiến nghị: one paragraph per item")
     signer: str | None = Field(default=None, description="Official code; default the lead agency's head")
     drafting_unit: str | None = Field(default=None, description="Default the plan's drafting unit")
     recipients: list[AddresseeIn] | None = Field(default=None, description="Nơi nhận; default: Như trên; "

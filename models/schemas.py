@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from models.document import DocumentKind, LinkRelation
@@ -46,6 +46,16 @@ class Strict(BaseModel):
     @classmethod
     def _nfc(cls, data: Any) -> Any:
         return _clean_strings(data, "") if isinstance(data, dict) else data
+
+
+def _one_item(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+# A list of texts as a clerk writes it in YAML: one "- " line per item, or a plain string for a single item, kept
+# whole (never split at its commas). YAML itself splits a bracketed list at every comma ("[… cấp huyện, cấp xã]" is
+# two items), so vanban's examples write block lists.
+Texts = Annotated[list[str], BeforeValidator(_one_item)]
 
 
 class Target(Strict):

@@ -32,6 +32,7 @@ from models.db import make_engine, session_scope
 from models.document import Document, DocumentKind
 from models.drafting import draft_document
 from models.issuing import issue_document
+from models.legal_text import AuthorityForm, signer_block
 from models.signing import sign_document
 from tests.docx_reading import find, paragraphs
 from tests.test_drafting import seed_spec
@@ -226,6 +227,48 @@ MUTATIONS = [
 ]
 
 
+# --- the signer block read as a stack (§3.7) -----------------------------------------------------
+
+def _signer_stack(*lines: str) -> Callable:
+    """Ô 7a/7b above the name replaced by ``lines``, each a copy of the first line's paragraph, its formatting kept
+    (a line holding '\n' is one paragraph broken by hand)."""
+    def change(doc) -> None:  # noqa: ANN001
+        cell = doc.tables[-1].rows[0].cells[1]
+        old = [p for p in cell.paragraphs if p.text.strip()][:-1]  # the last one is the name
+        for text in lines:
+            el = copy.deepcopy(old[0]._p)
+            old[0]._p.addprevious(el)
+            runs = Paragraph(el, cell).runs
+            runs[0].text = text
+            for r in runs[1:]:
+                r.text = ""
+        for p in old:
+            p._p.getparent().remove(p._p)
+    return change
+
+
+BAD_STACKS = [  # what went wrong, ô 7a/7b above the name, the rule that names it
+    ("Q. with a title line of its own", ["Q. CHỦ TỊCH", "QUYỀN CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("Q. and a title in one paragraph broken by hand", ["Q. CHỦ TỊCH\nCHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("a deputy under TL. without KT.", ["TL. CHỦ TỊCH", "PHÓ CHÁNH VĂN PHÒNG"], "ND30-SIGNER-STACK"),
+    ("KT. above the head's own title", ["KT. CHỦ TỊCH", "CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("KT. with no title under it", ["KT. CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("TM.+KT. above a unit head's title", ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "CHÁNH VĂN PHÒNG"], "ND30-SIGNER-STACK"),
+    ("a deputy under TM. without KT.", ["TM. ỦY BAN NHÂN DÂN", "PHÓ CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("TM. with no title under it", ["TM. ỦY BAN NHÂN DÂN"], "ND30-SIGNER-STACK"),
+    ("KT. above TM.", ["KT. CHỦ TỊCH", "TM. ỦY BAN NHÂN DÂN", "PHÓ CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("TL. twice", ["TL. CHỦ TỊCH", "TL. CHÁNH VĂN PHÒNG", "TRƯỞNG PHÒNG"], "ND30-SIGNER-STACK"),
+    ("a TUQ. passed on with KT.", ["TUQ. CHỦ TỊCH", "KT. GIÁM ĐỐC SỞ TƯ PHÁP", "PHÓ GIÁM ĐỐC SỞ TƯ PHÁP"],
+     "ND30-SIGNER-STACK"),
+    ("TUQ. with no title under it", ["TUQ. CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("an authority line under a title", ["CHỦ TỊCH", "KT. CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("a deputy's title alone", ["PHÓ CHỦ TỊCH"], "ND30-SIGNER-STACK"),
+    ("an unknown prefix 'UQ.'", ["UQ. CHỦ TỊCH", "GIÁM ĐỐC SỞ TƯ PHÁP"], "ND30-SIGNER-AUTHORITY"),
+    ("'KT' without its dot", ["KT CHỦ TỊCH", "PHÓ CHỦ TỊCH"], "ND30-SIGNER-AUTHORITY"),
+]
+MUTATIONS += [Mutation(f"signer stack: {name}", rule, _signer_stack(*lines)) for name, lines, rule in BAD_STACKS]
+
+
 def mutated(data: bytes, change: Callable) -> bytes:
     doc = docx.Document(io.BytesIO(data))
     change(doc)
@@ -244,6 +287,42 @@ def test_a_mutation_fires_exactly_its_rule(generated: dict[str, bytes], mutation
 def test_every_rule_has_a_breaking_sample() -> None:
     assert len({m.name for m in MUTATIONS}) >= 20
     assert set(RULES) == {m.rule for m in MUTATIONS}
+
+
+def _printed(form: AuthorityForm, signer_title: str, unit_head_title: str | None = None) -> list[str]:
+    return signer_block(form, head_title="Chủ tịch", signer_title=signer_title, collective="Ủy ban nhân dân",
+                        unit_head_title=unit_head_title)
+
+
+GOOD_STACKS = [  # every block vanban prints (docs/signing.md; test_signing_forms renders each through the CLI) …
+    _printed(AuthorityForm.HEAD, "Chủ tịch"),
+    _printed(AuthorityForm.TM, "Chủ tịch"),
+    _printed(AuthorityForm.KT, "Phó Chủ tịch"),
+    _printed(AuthorityForm.TM_KT, "Phó Chủ tịch"),
+    _printed(AuthorityForm.Q, "Phó Chủ tịch"),
+    _printed(AuthorityForm.TL, "Chánh Văn phòng"),
+    _printed(AuthorityForm.TL, "Phó Chánh Văn phòng", "Chánh Văn phòng"),
+    _printed(AuthorityForm.TUQ, "Giám đốc Sở Thông tin và Truyền thông"),
+    # … and those of other agencies: a minister's deputy, the head of an advisory body with his post in the agency
+    ["KT. BỘ TRƯỞNG", "THỨ TRƯỞNG"],
+    ["TRƯỞNG BAN", "PHÓ CHỦ TỊCH ỦY BAN NHÂN DÂN TỈNH"],
+    ["KT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"],
+]
+
+
+@pytest.mark.parametrize("lines", GOOD_STACKS, ids=lambda lines: " / ".join(lines))
+def test_every_signer_stack_vanban_prints_conforms(generated: dict[str, bytes], lines: list[str]) -> None:
+    assert check(mutated(generated["issued-official_letter"], _signer_stack(*lines))).findings == []
+
+
+def test_a_stack_finding_says_where_the_stack_breaks(generated: dict[str, bytes]) -> None:
+    (finding,) = check(mutated(generated["issued-decision"], _signer_stack("Q. CHỦ TỊCH", "QUYỀN CHỦ TỊCH"))).findings
+    assert (finding.rule, finding.component, finding.paragraph) == ("ND30-SIGNER-STACK", "signer", "Q. CHỦ TỊCH / QUYỀN CHỦ TỊCH")
+    assert finding.expected == "the name right under 'Q. CHỦ TỊCH' (an acting head has no title line of his own)"
+    assert finding.found == "QUYỀN CHỦ TỊCH"
+    (finding,) = check(mutated(generated["issued-decision"], _signer_stack("TL. CHỦ TỊCH", "PHÓ CHÁNH VĂN PHÒNG"))).findings
+    assert finding.expected.startswith("'KT. <unit head's title>' between 'TL. CHỦ TỊCH' and a deputy's title")
+    assert finding.found == "PHÓ CHÁNH VĂN PHÒNG"
 
 
 def test_findings_say_what_was_expected_and_found(generated: dict[str, bytes]) -> None:

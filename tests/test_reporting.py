@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from datetime import date
 from pathlib import Path
@@ -18,7 +19,7 @@ from flows.outbox import Outbox
 from models.approvals import Decision, answer, open_acceptance
 from models.assignments import Assignment, AssignmentNotice, AssignmentState, NoticeKind, notices_due, overview
 from models.audit import AuditEntry
-from models.db import session_scope
+from models.db import make_engine, session_scope
 from models.directory import Agency
 from models.document import Document, DocumentStatus, GeneratedFile
 from models.drafting import draft_document
@@ -32,11 +33,19 @@ from models.signing import sign_document
 from tests.test_drafting import seed_spec
 
 DEADLINE = date(2024, 12, 15)  # the demo's deadline: a Sunday
+README = Path(__file__).parent.parent / "README.md"
 
 
 def sample_report() -> dict[str, Any]:
     raw = copy.deepcopy(read_yaml(SEED_CHAIN_FILE)["report"])
     return {k: v for k, v in raw.items() if k not in ("drafted_by", "issued_by", "issued_on")}
+
+
+def readme_report_spec() -> str:
+    """The README's report.yaml example, as its text: tests read it there, so the README cannot drift."""
+    text = README.read_text(encoding="utf-8")
+    start = text.index("```yaml\n", text.index("A report spec (`report.yaml`)")) + len("```yaml\n")
+    return text[start:text.index("```", start)]
 
 
 def the_assignment(engine: Engine) -> Assignment:
@@ -269,6 +278,40 @@ def test_the_bao_cao_is_a_decree_30_report_sent_upward(prefect_harness, chain_en
                                                       "Vĩnh Long xem xét, chỉ đạo./."]
 
 
+def issued_text(engine: Engine, files: Path, filename: str) -> list[str]:
+    """The lines of an issued document's stored DOCX."""
+    from tests.docx_reading import lines, open_docx
+
+    with session_scope(engine) as session:
+        stored = session.exec(select(GeneratedFile).where(GeneratedFile.filename == filename)).one()
+    engine.dispose()
+    return lines(open_docx(path_of(files, stored.sha256).read_bytes()))
+
+
+def test_the_readme_report_example_parses_into_what_it_says(chain_engine: Engine) -> None:
+    """Each item the README's report.yaml shows on a line of its own ('- …', or plain text after its key) is one
+    item, commas and all, and becomes one point of the Báo cáo."""
+    import yaml
+
+    from flows.report_implementation import ImplementationReport
+    from models.flow_specs import parse_parameters
+
+    text = readme_report_spec()
+    shown = re.findall(r"(?m)^ *(?:- |(?:figures|difficulties|proposals): )(?!task:)(\S.*?)(?:\s+#.*)?$", text)
+    spec = parse_parameters(ImplementationReport, yaml.safe_load(text)).report
+    assert [(r.task, r.status) for r in spec.results] == [(1, "done"), (2, "done"), (3, "in_progress"), (4, "done")]
+    items = [f for r in spec.results for f in r.figures] + spec.difficulties + spec.proposals
+    assert items == shown and len(items) == 6
+    assert spec.results[1].figures == ["Tổ chức 02 lớp bồi dưỡng cho 250 lượt người làm công tác thông tin cơ sở "
+                                       "cấp huyện, cấp xã"]
+    with session_scope(chain_engine) as session:
+        draft, _ = compose_report(session, spec, date(2024, 12, 12))
+    results = draft["body"]["sections"][0]["children"]
+    assert [len(k["children"]) for k in results] == [2, 2, 3, 2]  # progress, one result each, task 3's notes
+    assert results[1]["children"][1]["text"] == f"Kết quả: {spec.results[1].figures[0]}."
+    assert draft["body"]["sections"][1]["paragraphs"] == spec.difficulties
+
+
 def test_the_office_returns_a_report_and_the_assignment_reopens(chain_engine: Engine, tmp_path: Path) -> None:
     with session_scope(chain_engine) as session:
         draft, assignment = compose_report(session, {**sample_report(), "assignment": the_assignment(chain_engine).id})
@@ -341,8 +384,6 @@ def test_the_daily_deployment_is_scheduled_in_vietnam_time(prefect_harness) -> N
 def test_the_office_follows_assignments_from_the_command_line(_chain_template: Path, tmp_path: Path) -> None:
     import shutil
 
-    import yaml
-
     from tests.test_cli import vanban
 
     shutil.copytree(_chain_template, tmp_path / "home")
@@ -361,15 +402,14 @@ def test_the_office_follows_assignments_from_the_command_line(_chain_template: P
         late = json.loads(vanban("assignments", "--overdue", "--json", env={**env, "VANBAN_TODAY": "2024-12-17"}).stdout)
         assert [r["state"] for r in late] == ["overdue, escalated"] and late[0]["escalated"] == ["16/12/2024"]
 
-        spec = {"drafted_by": "cv-sttt", "issued_by": "vt-sttt", "issued_on": "18/12/2024",
-                "auto_approvers": ["gd-sttt", "pcvp-vhxh"], "report": {**sample_report(), "assignment": 1}}
-        spec["report"]["results"][2]["task"] = 7
-        (tmp_path / "bad.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        # the README's report.yaml as a clerk keeps it, issued late, its signer and the Office answering at once
+        spec = re.sub(r"(?m)^issued_on: .*$", "issued_on: 18/12/2024", readme_report_spec())
+        spec = re.sub(r"(?m)^auto_approvers: .*$", "auto_approvers: [gd-sttt, pcvp-vhxh]", spec)
+        (tmp_path / "bad.yaml").write_text(spec.replace("- task: 3", "- task: 7"), encoding="utf-8")
         bad = vanban("run", "report-implementation", str(tmp_path / "bad.yaml"), env=env)
         assert bad.returncode == 1 and "report.results[2].task: Kế hoạch số 11/KH-STTTT ngày 20/02/2024 has no task 7" in bad.stderr
         assert "Traceback" not in bad.stderr
-        spec["report"]["results"][2]["task"] = 3
-        (tmp_path / "good.yaml").write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+        (tmp_path / "good.yaml").write_text(spec, encoding="utf-8")
         good = vanban("run", "report-implementation", str(tmp_path / "good.yaml"), env=env)
         assert good.returncode == 0, good.stderr
         assert '"status": "report issued, accepted"' in good.stdout and '"on_time": false' in good.stdout
@@ -377,6 +417,15 @@ def test_the_office_follows_assignments_from_the_command_line(_chain_template: P
         assert closed.returncode == 1 and "report.assignment: assignment #1 is closed" in closed.stderr
     done = json.loads(vanban("assignments", "--json", env=env).stdout)
     assert [(r["state"], r["report"], r["reported_on"]) for r in done] == [("reported late", "12/BC-STTTT", "18/12/2024")]
+    text = issued_text(make_engine(f"sqlite:///{tmp_path / 'home' / 'vanban.db'}"), tmp_path / "home" / "files",
+                       "12-BC-STTTT.docx")
+    khoan = text.index("2. Bồi dưỡng kiến thức, kỹ năng cho đội ngũ làm công tác thông tin cơ sở cấp huyện, cấp xã")
+    assert text[khoan + 1:khoan + 4] == [  # a result written with commas is one result, from a block list …
+        "a) Tiến độ: đã hoàn thành.",
+        "b) Kết quả: Tổ chức 02 lớp bồi dưỡng cho 250 lượt người làm công tác thông tin cơ sở cấp huyện, cấp xã.",
+        "3. Chuyển đổi các đài truyền thanh cấp xã sang đài truyền thanh ứng dụng công nghệ thông tin - viễn thông"]
+    assert text[khoan + 5] == ("b) Kết quả: Chuyển đổi 45 đài truyền thanh cấp xã sang đài truyền thanh ứng dụng công "
+                               "nghệ thông tin - viễn thông.")  # … and from plain text
 
 
 def test_the_flow_waits_for_the_office_which_returns_the_report(prefect_harness, chain_engine: Engine,
