@@ -118,7 +118,7 @@ class Section(Strict):
     label: str
     title: str | None = None
     text: str | None = None
-    paragraphs: list[str] = Field(default_factory=list)
+    paragraphs: Texts = Field(default_factory=list)
     children: list[Section] = Field(default_factory=list)
 
 
@@ -129,7 +129,7 @@ class Article(Strict):
     title: str | None = None
     text: str | None = None
     note: str | None = Field(default=None, description="Italic line under the article, e.g. '(Kèm theo …)'")
-    paragraphs: list[str] = Field(default_factory=list)
+    paragraphs: Texts = Field(default_factory=list)
 
 
 class Assignment(Strict):
@@ -164,10 +164,10 @@ class Body(Strict):
     """The stored, frozen text structure of a document."""
 
     proposal: str | None = Field(default=None, description="'Theo đề nghị của …' line of a decision")
-    intro: list[str] = Field(default_factory=list)
+    intro: Texts = Field(default_factory=list)
     sections: list[Section] = Field(default_factory=list)
     articles: list[Article] = Field(default_factory=list)
-    closing: list[str] = Field(default_factory=list)
+    closing: Texts = Field(default_factory=list)
     assignments: list[Assignment] = Field(default_factory=list)
     table: Table | None = None
     form: dict[str, Any] = Field(default_factory=dict, description="The form's values as given (Giấy mời, Biên bản …)")

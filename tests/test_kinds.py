@@ -118,3 +118,14 @@ def test_a_giay_moi_prints_its_time_place_and_invitees(cli: CliRunner, tmp_path:
     assert "Sở Thông tin và Truyền thông trân trọng kính mời: Đại diện lãnh đạo các sở, ban, ngành tỉnh." in text
     assert "Thời gian: 08 giờ 00 phút, thứ Ba, ngày 12 tháng 3 năm 2024." in text
     assert "Địa điểm: Hội trường Sở./." in text
+
+
+def test_one_paragraph_written_as_a_plain_string_stays_one_paragraph(cli: CliRunner, tmp_path: Path) -> None:
+    """Specs as clerks write them: 'intro: …, …' is one paragraph, commas and all."""
+    spec = _spec(body={"intro": "Sở đề nghị các huyện, thị xã, thành phố báo cáo trước ngày 15 tháng 3 năm 2024."})
+    path = tmp_path / "cv.yaml"
+    path.write_text(yaml.safe_dump(spec, allow_unicode=True), encoding="utf-8")
+    doc_id = ok(cli, "draft", str(path), "--as", "cv-sttt").stdout.split("draft #")[1].split()[0]
+    out = tmp_path / "cv.docx"
+    ok(cli, "render", doc_id, "--out", str(out))
+    assert "Sở đề nghị các huyện, thị xã, thành phố báo cáo trước ngày 15 tháng 3 năm 2024./." in lines(open_docx(out.read_bytes()))
