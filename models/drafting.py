@@ -130,6 +130,10 @@ def check_parts(spec: DocumentCreate, kind: Kind) -> None:
     if not kind.decides and (spec.approves or spec.responds_to or spec.executors or spec.effective or spec.body.assignments):
         raise RuleViolation("kind", "decision.only", "approves, responds_to, executors, effective and assignments belong "
                                                      "to a Quyết định or a Nghị quyết")
+    b = spec.body
+    if not (b.intro or b.sections or b.articles or b.closing or b.table or kind.form or spec.approves or spec.executors):
+        raise RuleViolation("body", "body.required", f"a {kind.name} says something: give body.intro, sections or "
+                                                     f"{'articles' if kind.articles else 'closing'}")
     if spec.competence and not kind.competence:
         raise _part("competence", kind, "competence line")
     if spec.competence and spec.competence not in kind.competence:

@@ -126,6 +126,7 @@ def test_a_submission_needs_kinh_gui_and_a_cong_van_its_field(engine: Engine) ->
     assert refuse(engine, spec).rule == "kinh-gui.required"
     letter = {"kind": "official_letter", "issuer": "ubnd-tinh", "subject": "triển khai kế hoạch",
               "kinh_gui": [{"text": "Sở Thông tin và Truyền thông", "targets": ["agency:sttt"]}],
+              "body": {"intro": "Đề nghị Sở triển khai kế hoạch."},
               "recipients": [{"text": "Như trên", "targets": ["above"]}, {"text": "Lưu: VT", "targets": ["archive"]}]}
     assert refuse(engine, letter).field == "field_abbreviation"
     letter["field_abbreviation"] = "VHXH"

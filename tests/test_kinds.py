@@ -71,11 +71,11 @@ def _spec(**fields: Any) -> dict[str, Any]:
     spec = {"kind": "official_letter", "issuer": "sttt", "field_abbreviation": "VP", "subject": "thử",
             "dated": "04/3/2024", "kinh_gui": [{"text": "Ủy ban nhân dân tỉnh", "targets": ["agency:ubnd-tinh"]}],
             "recipients": [{"text": "Như trên", "targets": ["above"]}, {"text": "Lưu: VT", "targets": ["archive"]}],
-            "signer": "gd-sttt"}
+            "signer": "gd-sttt", "body": {"intro": "Đề nghị Ủy ban nhân dân tỉnh xem xét."}}
     return {**spec, **fields}
 
 
-INVITATION = _spec(kind="Giấy mời", kinh_gui=[], recipients=[{"text": "Lưu: VT", "targets": ["archive"]}],
+INVITATION = _spec(kind="Giấy mời", kinh_gui=[], body={}, recipients=[{"text": "Lưu: VT", "targets": ["archive"]}],
                    form={"invitees": "Đại diện lãnh đạo các sở, ban, ngành tỉnh", "time": "08:00 12/3/2024",
                          "place": "Hội trường Sở"})
 
@@ -89,6 +89,7 @@ INVITATION = _spec(kind="Giấy mời", kinh_gui=[], recipients=[{"text": "Lưu:
                                                                "date": "19/6/2015"}]],
            body={"sections": [{"label": "I.", "text": "Mục trong một quyết định."}]}), "body.sections", "kind.part"),
     (_spec(kind="official_letter", kinh_gui=[]), "kinh_gui", "kinh-gui.required"),
+    (_spec(body={}), "body", "body.required"),
     (_spec(kind="decision", competence="head", kinh_gui=[]), "legal_bases", "legal-bases.required"),
     (_spec(kind="dispatch_slip"), "body.table", "table.required"),
     ({**INVITATION, "form": {k: v for k, v in INVITATION["form"].items() if k != "time"}}, "form.time", "form.required"),

@@ -20,6 +20,7 @@ from models.register import RegisterEntry
 from tests.docx_reading import lines, open_docx
 from tests.test_directory import cli, ok, run  # noqa: F401 - cli is the fixture these tests run on
 
+OUTLINES = Path(__file__).parent / "data" / "outlines"
 DATED = "04/03/2024"
 ISSUED = "05/03/2024"
 BASES = [[{"law": "Luật Tổ chức chính quyền địa phương", "date": "19/6/2015"}],
@@ -47,6 +48,7 @@ def letter(issuer: str, signer: str, form: str) -> dict[str, Any]:
     return {"kind": "official_letter", "issuer": issuer, "dated": DATED, "is_sample": True, "field_abbreviation": "VHXH",
             "subject": "triển khai văn bản điện tử",
             "kinh_gui": [{"text": "Sở Tư pháp", "targets": ["agency:stp"]}],
+            "body": {"intro": "Đề nghị Sở Tư pháp triển khai văn bản điện tử trong năm 2024."},
             "recipients": [{"text": "Như trên", "targets": ["above"]}, {"text": "Lưu: VT", "targets": ["archive"]}],
             "signer": signer, "authority_form": form}
 
@@ -61,12 +63,17 @@ def draft(cli: CliRunner, tmp_path: Path, spec: dict[str, Any]) -> str:
     return ok(cli, "draft", str(path), "--as", "cv-vhxh").stdout.split("draft #")[1].split()[0]
 
 
-def signer_lines(cli: CliRunner, tmp_path: Path, doc_id: str, name: str) -> list[str]:
-    """The lines between the Nơi nhận list and the signer's name, as the DOCX reads; the DOCX passes `vanban check`."""
+def outline(cli: CliRunner, tmp_path: Path, doc_id: str) -> list[str]:
+    """The document's text as the DOCX reads, line by line; the DOCX passes `vanban check`."""
     out = tmp_path / f"{doc_id}.docx"
     ok(cli, "render", doc_id, "--out", str(out))
     ok(cli, "check", str(out))
-    text = lines(open_docx(out.read_bytes()))
+    return lines(open_docx(out.read_bytes()))
+
+
+def signer_lines(cli: CliRunner, tmp_path: Path, doc_id: str, name: str) -> list[str]:
+    """The lines between the Nơi nhận list and the signer's name."""
+    text = outline(cli, tmp_path, doc_id)
     end = len(text) - 1 - text[::-1].index(name)
     start = max(i for i in range(end) if text[i].startswith("- "))  # the last Nơi nhận line
     return text[start + 1:end]
@@ -99,6 +106,8 @@ def test_every_form_is_drafted_signed_issued_and_printed(cli: CliRunner, engine:
     issued = ok(cli, "issue", doc_id, "--date", DATED if granted == "delegation" else ISSUED).stdout
     assert issued.startswith("issued as ")
     assert signer_lines(cli, tmp_path, doc_id, name) == expected
+    form_id = spec["authority_form"] + (f"-{granted}" if granted else "")
+    assert outline(cli, tmp_path, doc_id) == (OUTLINES / f"form-{form_id}.txt").read_text(encoding="utf-8").splitlines()
 
 
 def counts(engine: Engine) -> tuple[int, ...]:
