@@ -23,7 +23,8 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
-from doc_templates.text_width import ASCENT_EM, LINE_EM, line_widths
+from doc_templates import text_width
+from doc_templates.text_width import ASCENT_EM, LINE_EM
 from models.errors import VanbanError
 from models.legal_text import TYPE_ABBREVIATIONS
 
@@ -90,10 +91,12 @@ class Para:
         """The size its lines are set at: the largest of its text, or its mark's when it has none."""
         return max((r.size or DEFAULT_SIZE for r in self.text_runs), default=self.mark_size or DEFAULT_SIZE)
 
+    @cached_property
     def line_widths(self) -> list[float]:
         """The printed width of each of its lines (text_width wraps it in its box)."""
         runs = [(r.text.upper() if r.caps else r.text, r.size or DEFAULT_SIZE, r.bold) for r in self.runs]
-        return line_widths(runs, self.box_pt - self.left_pt - self.right_pt, first_line_pt=self.first_line_cm * 567 / 20)
+        return text_width.line_widths(runs, self.box_pt - self.left_pt - self.right_pt,
+                                      first_line_pt=self.first_line_cm * 567 / 20)
 
     def centre_pt(self, width: float) -> float:
         """Where a line ``width`` wide of this paragraph has its centre, from the left edge of its box."""
@@ -109,7 +112,7 @@ class Para:
         """How tall it prints: its lines at their line height, and its spacing before and after."""
         natural = LINE_EM * self.size_pt * (self.line or 1.0)
         line = natural if self.line_pt is None else self.line_pt if self.line_exact else max(self.line_pt, natural)
-        return self.before_pt + len(self.line_widths()) * line + self.after_pt
+        return self.before_pt + len(self.line_widths) * line + self.after_pt
 
 
 @dataclass
@@ -601,7 +604,7 @@ def _rule_under(text: Para, following: Para | None) -> RuleLine | None:
     else:
         return _line_shape(text, following)
     length = rule.box_pt - rule.left_pt - rule.right_pt
-    return RuleLine(length, rule.left_pt + length / 2 - text.centre_pt(max(text.line_widths())), drop)
+    return RuleLine(length, rule.left_pt + length / 2 - text.centre_pt(max(text.line_widths)), drop)
 
 
 def _line_shape(*paras: Para | None) -> RuleLine | None:

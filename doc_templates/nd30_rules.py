@@ -228,7 +228,7 @@ def _rule_line(rule: RuleLine, line: Para, measure: list[Para], component: str,
     if rule.offset_pt is not None and abs(rule.offset_pt) > RULE_CENTRE_PT:
         yield (_short(line), f"the rule line centred under the {component}",
                f"{abs(rule.offset_pt):.1f} pt to the {'right' if rule.offset_pt > 0 else 'left'}")
-    width = max(w for p in measure for w in p.line_widths())
+    width = max(w for p in measure for w in p.line_widths)
     if rule.length_pt is not None and width > 0:
         low, high = share
         if not low * (1 - RULE_LENGTH_TOLERANCE) <= rule.length_pt / width <= high * (1 + RULE_LENGTH_TOLERANCE):

@@ -49,12 +49,18 @@ def text_width_pt(text: str, size_pt: float, *, bold: bool = False) -> float:
 def line_widths(runs: Iterable[tuple[str, float, bool]], width_pt: float, *, first_line_pt: float = 0.0) -> list[float]:
     """The printed width of each line of a paragraph whose ``runs`` (text, size in points, bold) wrap at spaces,
     greedily as Word and LibreOffice wrap them, into lines ``width_pt`` wide; the first line is ``first_line_pt``
-    narrower (a first-line indent) or wider (a hanging one). A word longer than a line is cut where the line ends."""
-    words: list[tuple[float, float]] = []  # (width of the word, width of the space before it)
+    narrower (a first-line indent) or wider (a hanging one). A word longer than a line is cut where the line ends;
+    a line break ("\n") ends a line."""
+    words: list[tuple[float, float]] = []  # (width of the word, width of the space before it); -1: a line break
     word, space, pending_space = 0.0, 0.0, 0.0
     for text, size, bold in runs:
         for ch in text:
-            if ch.isspace():
+            if ch == "\n":
+                if word:
+                    words.append((word, space))
+                words.append((-1.0, 0.0))
+                word, pending_space = 0.0, 0.0
+            elif ch.isspace():
                 if word:
                     words.append((word, space))
                     word, pending_space = 0.0, 0.0
@@ -68,6 +74,10 @@ def line_widths(runs: Iterable[tuple[str, float, bool]], width_pt: float, *, fir
     lines: list[float] = []
     current, room = 0.0, max(width_pt - first_line_pt, 1.0)
     for w, gap in words:
+        if w < 0:
+            lines.append(current)
+            current, room = 0.0, max(width_pt, 1.0)
+            continue
         if current and current + gap + w <= room:
             current += gap + w
             continue

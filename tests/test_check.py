@@ -293,7 +293,7 @@ def test_a_rule_line_is_measured_against_its_line(generated: dict[str, bytes]) -
                                   (layout.agency_rule, layout.agency, (1 / 3, 1 / 2)),  # ỦY BAN NHÂN DÂN / TỈNH VĨNH LONG
                                   (layout.subject_rule, [layout.subject], (1 / 3, 1 / 2))):
         line = measured[-1]
-        widest = max(w for p in measured for w in p.line_widths())
+        widest = max(w for p in measured for w in p.line_widths)
         assert share[0] - 0.01 <= rule.length_pt / widest <= share[1] + 0.01, (line.text, rule)
         assert abs(rule.offset_pt) < 0.5 and 0 < rule.drop_pt - 0.22 * line.size_pt < line.size_pt, (line.text, rule)
     touching = next(m for m in MUTATIONS if m.name.startswith("Tiêu ngữ rule on its descenders"))
