@@ -51,6 +51,16 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     get_engine.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process commands print tables 200 columns wide, whichever test imported the CLI first (rich reads
+    COLUMNS once, when its console is made)."""
+    from flows.cli import common
+
+    for console in (common.console, common.err):
+        monkeypatch.setattr(console, "width", 200)
+
+
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory, name: str, *, chain: bool) -> Path:
     folder = tmp_path_factory.mktemp(name)
     sample_database(folder, chain=chain)
