@@ -387,7 +387,8 @@ def distribute_in_process(tmp_path: Path, name: str, doc_id: int, relay: str, da
     env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{name}"), "VANBAN_HOME": str(tmp_path / "home")}
     env.pop("PREFECT_API_URL", None)
     return subprocess.Popen([sys.executable, "-c", DISTRIBUTE, str(doc_id), relay, database, str(files)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # its group holds its Prefect server: a kill takes both
 
 
 def assert_each_recipient_got_one_message_id(messages: list, expected: dict[str, str]) -> None:
@@ -414,7 +415,7 @@ def test_a_run_killed_mid_way_then_rerun_misses_nobody_and_repeats_only_lost_out
     class KillAfter(OutboxHandler):
         def received(self, message) -> None:  # noqa: ANN001
             if len(self.messages) == 10 and victim:
-                os.kill(victim[0].pid, signal.SIGKILL)
+                os.killpg(victim[0].pid, signal.SIGKILL)
 
     handler = KillAfter(None)
     with Outbox(handler=handler) as box:
