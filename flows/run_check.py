@@ -7,6 +7,7 @@ outside the run's time is reported.
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -16,6 +17,7 @@ import flows.runtime  # noqa: F401  (the Prefect state the flows wrote, under VA
 from models.audit import AuditEntry
 
 SLACK = timedelta(seconds=5)  # clocks of the database writer and of the Prefect server
+TASK_RECORD_WAITS = (0.2, 0.5, 1, 2, 4)  # seconds; about 8 s in all before a task run counts as unknown
 
 
 @dataclass
@@ -31,6 +33,19 @@ class RunRow:
 
 def _at(entry: AuditEntry) -> datetime:
     return datetime.fromisoformat(entry.at.replace("Z", "+00:00"))
+
+
+def _read_task_run(client, task_run_id: str):  # noqa: ANN001, ANN202
+    """A task run, waiting a little for one that just ended: Prefect 3 records task runs from their events, after
+    the run itself, so a check right after a run may come before the record does."""
+    from prefect.exceptions import ObjectNotFound
+
+    for delay in TASK_RECORD_WAITS:
+        try:
+            return client.read_task_run(UUID(task_run_id))
+        except ObjectNotFound:
+            time.sleep(delay)
+    return client.read_task_run(UUID(task_run_id))
 
 
 def check_runs(entries: list[AuditEntry]) -> tuple[list[RunRow], list[str]]:
@@ -67,7 +82,7 @@ def check_runs(entries: list[AuditEntry]) -> tuple[list[RunRow], list[str]]:
                                     f"({row.started} to {run.end_time.isoformat(timespec='seconds') if run.end_time else 'now'})")
                 if e.task_run_id:
                     try:
-                        task = client.read_task_run(UUID(e.task_run_id))
+                        task = _read_task_run(client, e.task_run_id)
                     except (ObjectNotFound, ValueError):
                         problems.append(f"entry {e.seq} ({e.action}) names task run {e.task_run_id}, which Prefect does not know")
                         continue
