@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
+    ChainRequest, draft, issue, keystore_of, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
 )
 from models.config import today
 from prefect import flow
@@ -37,7 +37,7 @@ def submit_proposal(request: Proposal) -> dict[str, Any]:
         submission_id = draft(database, spec, request.drafted_by, links=[("attached_to", request.plan)])
         render_draft(database, files, submission_id)
     submit_for_approval(database, submission_id, request.drafted_by)
-    outcome = through_the_chain(database, submission_id, request.auto_approvers)
+    outcome = through_the_chain(database, submission_id, request.auto_approvers, keystore_of(request))
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"submission": submission_id, "plan": request.plan, "status": outcome}
     sign_like(database, request.plan, like=submission_id)

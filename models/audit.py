@@ -68,6 +68,11 @@ class Action(str, Enum):
     REGISTER_OPENED = "register_opened"  # a year's register opened, explicitly or by itself on first use
     REGISTER_IMPORTED = "register_imported"  # numbers issued outside vanban, imported into a register
     CALENDAR_ANNOUNCED = "calendar_announced"  # a year's public-sector announcement of days off and moved days
+    # credentials (issue 13): who enrolled, rotated or revoked which certificate; an authenticator enrolled
+    KEY_ENROLLED = "key_enrolled"
+    KEY_ROTATED = "key_rotated"
+    KEY_REVOKED = "key_revoked"
+    TOTP_ENROLLED = "totp_enrolled"
 
 
 FIELDS = ("seq", "at", "document_id", "actor", "action", "flow_run_id", "task_run_id", "details", "file_sha256",

@@ -16,17 +16,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from doc_templates import render_document
-from models.approvals import ApprovalStep, StepStatus, answer, resubmit
+from models.approvals import ApprovalStep, StepStatus, resubmit
 from models.db import make_engine, session_scope
 from models.audit import trail
 from models.document import Document
+from tests.test_approvals import respond
 from tests.test_drafting import seed_spec
 
 
 @pytest.fixture
-def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str]:
+def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str, str]:
+    """A sample database, a files folder and the sample keys' keystore."""
     shutil.copytree(_directory_template, tmp_path / "flowdb")
-    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files")
+    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files"), str(tmp_path / "flowdb" / "keys")
 
 
 def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tuple[str, str], chain_engine: Engine) -> None:  # noqa: ANN001
@@ -35,9 +37,9 @@ def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tupl
 
     from flows.outbox import Outbox
 
-    url, files = flow_db
+    url, files, keys = flow_db
     with prefect_settings(), Outbox() as outbox:
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, relay=outbox.url))
+        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, relay=outbox.url))
     assert outcome["status"] == "report issued, accepted" and outcome["report"]["on_time"] is True
     assert [d["status"] for d in outcome["distribution"]] == ["completed", "completed"]  # the Tờ trình, the QĐ
     assert outcome["report"]["distribution"]["status"] == "completed"
@@ -101,7 +103,7 @@ def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str,
     """What `vanban approve|return|reject` does: record the answer, then wake the waiting run."""
     from flows.human_step import wake
 
-    answer(engine, step.id, actor=actor, decision=decision, text=text)
+    respond(engine, step.id, actor=actor, decision=decision, text=text)
     assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text).endswith("resumed")
 
 
@@ -110,9 +112,9 @@ def decision_request(engine: Engine, **changes: Any):  # noqa: ANN201
 
     spec = seed_spec("decision")  # responds to #1 (10/TTr-STTTT) and approves #2 (11/KH-STTTT)
     spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
-    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd",
-                         issued_on="2024-03-05", database=str(engine.url), files=str(Path(str(engine.url.database)).parent / "files"),
-                         **changes)
+    folder = Path(str(engine.url.database)).parent
+    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd", issued_on="2024-03-05",
+                         database=str(engine.url), files=str(folder / "files"), keystore=str(folder / "keys"), **changes)
 
 
 def new_document_id(engine: Engine) -> int:
@@ -192,11 +194,11 @@ def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_e
         doc = draft_document(session, spec, actor="cv-vhxh")
         first = submit(session, doc, actor="cv-vhxh")
         doc_id, first_id = doc.id, first.id
-    answer(chain_engine, first_id, actor="cvp", decision="approve")
+    respond(chain_engine, first_id, actor="cvp", decision="approve")
     with Session(chain_engine) as session:
         sign_id = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id,
                                                           ApprovalStep.status == StepStatus.PENDING)).one().id
-    answer(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
+    respond(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
     outcome = decide(decision_request(chain_engine, document=doc_id))
     assert outcome["status"] == "issued" and outcome["documents"][0]["number"] == 375
     # run once more (a retry after a crash at the end): the document is issued once, with one number
@@ -219,7 +221,8 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
     out = tmp_path / "out"
     demo = subprocess.Popen([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--manual"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}"}
+    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}",
+             "VANBAN_KEYSTORE": str(out / ".vanban" / "keys")}  # the demo enrolled the sample officials there
     answered: list[str] = []
     deadline = time.monotonic() + 300
     try:
@@ -249,8 +252,8 @@ def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: t
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from models.register import RegisterEntry
 
-    url, files = flow_db
-    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, with_report=False)))
+    url, files, keys = flow_db
+    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, with_report=False)))
             for _ in range(2)]
     for thread, _ in runs:
         thread.join(timeout=300)

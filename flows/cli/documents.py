@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from flows.cli.common import Actor, DocRef, add_row, console, ready_engine, user_errors
+from flows.cli.common import Actor, DocRef, add_row, console, passphrase, ready_engine, user_errors
 from models.config import get_settings, today
 from models.db import session_scope
 from models.document import Document, find_document
@@ -57,14 +57,12 @@ def sign(
     signer: Annotated[str | None, typer.Option(help="Official code; default the draft's planned signer")] = None,
     form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
 ) -> None:
-    """Record the signature of a draft (the signer's authority is checked)."""
-    from models.approvals import refuse_outside_chain
-    from models.signing import sign_document
+    """Sign a draft outside any approval chain, with the signer's key (his authority is checked)."""
+    from models.approvals import sign_with_key
 
-    with session_scope(ready_engine()) as session:
-        doc = find_document(session, document)
-        refuse_outside_chain(session, doc)
-        doc = sign_document(session, doc, signer, form)
+    keystore = get_settings().keystore_dir
+    doc = sign_with_key(ready_engine(), document, signer=signer, form=form, keystore=keystore,
+                        passphrase=passphrase(f"{signer or 'the signer'}'s key in {keystore}"))
     console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
 
 
