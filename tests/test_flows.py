@@ -128,25 +128,60 @@ def new_document_id(engine: Engine) -> int:
     raise AssertionError("the flow drafted nothing")
 
 
-def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
-    from flows.decide import decide
+def refused_in_ui(engine: Engine, step: ApprovalStep, run_input: dict[str, Any], refusals: int) -> ApprovalStep:
+    """Answer in the Prefect UI's form; the answer is refused (the ``refusals``-th of the document) and the run
+    waits again at the same step."""
     from prefect import resume_flow_run
 
+    resume_flow_run(UUID(step.flow_run_id), run_input=run_input)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            if len([e for e in trail(session, step.document_id) if e.action == "answer_refused"]) == refusals:
+                break
+        time.sleep(0.3)
+    again = paused_at(engine, step.document_id, step.name)
+    assert again.id == step.id
+    return again
+
+
+def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import json
+
+    from flows.decide import decide
+    from models.config import get_settings
+    from prefect import resume_flow_run
+    from tests.test_credentials import _enrol_otp
+
+    monkeypatch.setenv("VANBAN_SECRET_KEY", "khoá bí mật của Văn phòng")
+    get_settings.cache_clear()
+    authenticator = _enrol_otp(chain_engine, "cvp")
     thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
     doc_id = new_document_id(chain_engine)
     review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
-    # answered in the Prefect UI by someone who may not answer: refused, recorded, still waiting
-    resume_flow_run(UUID(review.flow_run_id), run_input={"decision": "approve", "answered_by": "gd-sttt"})
-    time.sleep(1)
-    review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
-    with Session(chain_engine) as session:
-        assert [e.actor for e in trail(session, doc_id) if e.action == "answer_refused"] == ["gd-sttt"]
-    clerk_answers(chain_engine, review, "cvp", "approve", "Đạt")
+    # answered in the Prefect UI by someone who may not answer, then by cvp with no code and with a wrong one: each
+    # refused, recorded, and the run waits on
+    wrong = next(c for c in ("000000", "111111", "222222") if not authenticator.verify(c, valid_window=1))
+    for n, run_input in enumerate([{"decision": "approve", "answered_by": "gd-sttt"},
+                                   {"decision": "approve", "answered_by": "cvp"},
+                                   {"decision": "approve", "answered_by": "cvp", "otp": wrong}], start=1):
+        review = refused_in_ui(chain_engine, review, run_input, n)
+    resume_flow_run(UUID(review.flow_run_id), run_input={"decision": "approve", "answered_by": "cvp", "text": "Đạt",
+                                                         "otp": authenticator.now()})
     signing = paused_at(chain_engine, doc_id, "Ký ban hành")
+    # the signature is never given in the form: the signer signs with his key
+    signing = refused_in_ui(chain_engine, signing, {"decision": "approve", "answered_by": "pct-vhxh", "otp": "123456"}, 4)
     clerk_answers(chain_engine, signing, "pct-vhxh", "approve")
     thread.join(timeout=90)
     assert "error" not in box, box.get("error")
     assert box["result"]["status"] == "issued" and box["result"]["documents"][0]["number"] == 375
+    with Session(chain_engine) as session:
+        entries = [(e.action, e.actor, json.loads(e.details)) for e in trail(session, doc_id)
+                   if e.action in ("answer_refused", "approved")]
+    assert [(a, actor, d.get("rule") or d["proof"]) for a, actor, d in entries] == [
+        ("answer_refused", "gd-sttt", "approval.not-authorized"), ("answer_refused", "cvp", "totp.invalid"),
+        ("answer_refused", "cvp", "totp.invalid"), ("approved", "cvp", "totp"),
+        ("answer_refused", "pct-vhxh", "proof.sign-needs-key"), ("approved", "pct-vhxh", "key")]
 
 
 def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
