@@ -32,5 +32,5 @@ def decide(request: DecisionDraft) -> dict[str, Any]:
     outcome = through_the_chain(database, decision_id, request.auto_approvers, keystore_of(request))
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"decision": decision_id, "status": outcome}
-    issued = issue(database, files, decision_id, request.issued_on or today(), request.issued_by)
+    issued = issue(database, files, keystore_of(request), decision_id, request.issued_on or today(), request.issued_by)
     return {"decision": decision_id, "status": "issued", "documents": [issued]}

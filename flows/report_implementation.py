@@ -107,7 +107,7 @@ def report_implementation(request: ImplementationReport) -> dict[str, Any]:
     outcome = through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
     if outcome not in ("signed", "issued"):
         return {"report": report_id, "assignment": assignment_id, "status": outcome}
-    issued = issue(database, files, report_id, on, request.issued_by)
+    issued = issue(database, files, keystore_of(request), report_id, on, request.issued_by)
     closed = close_assignment(database, assignment_id, report_id, request.issued_by)
     sent = distribute(Distribution(document=report_id, distributed_by=request.issued_by, relay=request.relay,
                                    database=database, files=files))

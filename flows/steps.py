@@ -15,7 +15,7 @@ from models.db import get_engine, session_scope
 from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
-from models.issuing import issue_document, save_rendering
+from models.issuing import save_rendering
 from models.directory import agency_by_code
 from models.schemas import date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -117,12 +117,18 @@ def sign_like(database: str, document_id: int, like: int) -> None:
 
 
 @task(name="issue", retries=2, retry_delay_seconds=1)
-def issue(database: str, files: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
-    """Number, date and render the signed document; an issued one is left as it is (a rerun)."""
+def issue(database: str, files: str, keystore: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
+    """Number, date and render the signed document, the log checkpointed with the issuing agency's key from
+    ``keystore``; an issued one is left as it is (a rerun)."""
+    import os
+
+    from models.checkpoints import issue_sealed
+
     with session_scope(get_engine(database)) as session:
         doc = session.get(Document, document_id)
         if doc.status is DocumentStatus.SIGNED:
-            issue_document(session, doc, issued_on, Path(files), actor=issued_by)
+            issue_sealed(session, doc, issued_on, Path(files), keystore=Path(keystore),
+                         passphrase=os.environ.get("VANBAN_KEY_PASSPHRASE", ""), actor=issued_by)
         return {"id": doc.id, "number": doc.number, "symbol": doc.symbol, "issued_on": doc.issued_on,
                 "status": doc.status.value}
 

@@ -42,8 +42,8 @@ def submit_proposal(request: Proposal) -> dict[str, Any]:
         return {"submission": submission_id, "plan": request.plan, "status": outcome}
     sign_like(database, request.plan, like=submission_id)
     on = request.issued_on or today()
-    submission = issue(database, files, submission_id, on, request.issued_by)
-    plan = issue(database, files, request.plan, on, request.issued_by)
+    submission = issue(database, files, keystore_of(request), submission_id, on, request.issued_by)
+    plan = issue(database, files, keystore_of(request), request.plan, on, request.issued_by)
     if request.received_by:
         for document_id in (submission_id, request.plan):
             receive(database, document_id, request.to_agency, request.received_on or on, request.received_by,

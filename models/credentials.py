@@ -104,8 +104,10 @@ def _key_id(public_key: ec.EllipticCurvePublicKey) -> str:
     return hashlib.sha256(der).hexdigest()
 
 
-def certificate_of(credential: Credential) -> x509.Certificate:
-    return x509.load_pem_x509_certificate(credential.certificate.encode("ascii"))
+def certificate_of(credential: Credential | str) -> x509.Certificate:
+    """The certificate of a credential, or of PEM text."""
+    pem = credential if isinstance(credential, str) else credential.certificate
+    return x509.load_pem_x509_certificate(pem.encode("ascii"))
 
 
 # --- the keystore -------------------------------------------------------------------------------------------------
@@ -449,11 +451,10 @@ def sign_bytes(key: ec.EllipticCurvePrivateKey, payload: bytes) -> str:
     return base64.b64encode(key.sign(payload, ec.ECDSA(hashes.SHA256()))).decode("ascii")
 
 
-def signature_holds(credential: Credential, payload: bytes, signature: str) -> bool:
+def signature_holds(cert: x509.Certificate, payload: bytes, signature: str) -> bool:
     try:
-        certificate_of(credential).public_key().verify(base64.b64decode(signature, validate=True), payload,
-                                                       ec.ECDSA(hashes.SHA256()))
-    except (InvalidSignature, ValueError):
+        cert.public_key().verify(base64.b64decode(signature, validate=True), payload, ec.ECDSA(hashes.SHA256()))
+    except (InvalidSignature, ValueError, TypeError):
         return False
     return True
 
@@ -534,7 +535,7 @@ def check_proof(session: Session, official: Official, proof: KeyProof, *, step: 
         raise RuleViolation("proof", "proof.document-changed", f"document #{document} changed since the answer was signed: "
                                                                "read it again and sign again")
     payload = statement(step=step, document=document, decision=decision, text=text, digest=digest, at=proof.at)
-    if not signature_holds(credential, payload, proof.signature):
+    if not signature_holds(certificate_of(credential), payload, proof.signature):
         raise RuleViolation("proof", "proof.signature", f"the signature is not {official.code}'s over this answer")
     if not issued_by_its_ca(session, credential):
         raise RuleViolation("proof", "proof.untrusted", f"{official.code}'s certificate was not issued by its agency's CA")

@@ -79,16 +79,16 @@ def _renumber(payload: bytes, seq: int) -> bytes:
     return str(seq).encode() + payload[payload.index(b"\x1f"):]
 
 
-def _insert_at(engine: Engine, k: int) -> None:
-    """A well-formed entry slipped in at k: the later entries renumbered and re-hashed, its prev correct."""
+def _insert_at(engine: Engine, k: int, rehash: bool = True) -> None:
+    """A well-formed entry slipped in at k: the later entries renumbered (and re-hashed), its prev correct."""
     from models.audit import _entry_hash, canonical
 
     with engine.begin() as conn:
-        later = conn.execute(text("SELECT id, payload FROM auditentry WHERE seq >= :k ORDER BY seq DESC"), {"k": k}).all()
-        for row_id, payload in later:
+        later = conn.execute(text("SELECT id, payload, hash FROM auditentry WHERE seq >= :k ORDER BY seq DESC"), {"k": k}).all()
+        for row_id, payload, stored in later:
             moved = _renumber(bytes(payload), int(bytes(payload).split(b"\x1f")[0]) + 1)
             conn.execute(text("UPDATE auditentry SET payload = :p, hash = :h WHERE id = :i"),
-                         {"p": moved, "h": _entry_hash(moved), "i": row_id})
+                         {"p": moved, "h": _entry_hash(moved) if rehash else stored, "i": row_id})
         prev = conn.execute(text("SELECT hash FROM auditentry WHERE seq = :s"), {"s": k - 1}).scalar_one()
         payload = canonical(k, "2024-03-04T01:00:00.000000Z", None, "system", "issued", None, None, "{}", None, prev)
         conn.execute(text("INSERT INTO auditentry (payload, hash) VALUES (:p, :h)"), {"p": payload, "h": _entry_hash(payload)})
@@ -118,6 +118,8 @@ TAMPERS: list[tuple[str, Callable[[Engine], None], int, str]] = [
      17, "does not match the chain head"),
     ("delete an entry", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq = 5"), 5, "missing"),
     ("insert an entry", lambda e: _insert_at(e, 8), 8, "inserted"),
+    ("insert an entry, the later ones renumbered but not re-hashed", lambda e: _insert_at(e, 8, rehash=False), 8,
+     "inserted"),
     ("swap two entries", lambda e: _swap(e, 10), 10, "altered"),
     ("remove the last entries", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq > 13"), 14, "removed from the end"),
     ("truncate the log", lambda e: _sql(e, "DELETE FROM auditentry"), 1, "removed from the end"),
@@ -134,6 +136,8 @@ def test_verify_names_the_entry_that_was_tampered_with(chain_engine: Engine, nam
     assert not verdict.intact
     assert verdict.broken_at == at, verdict
     assert words in verdict.reason, verdict.reason
+    if words == "inserted":  # named at the inserted entry, and only the entries before it counted as verified
+        assert verdict.entries == at - 1 and verdict.reason.startswith(f"entry {at} was inserted")
 
 
 def test_an_entry_added_without_the_head_is_found(chain_engine: Engine) -> None:

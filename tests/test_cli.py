@@ -63,7 +63,8 @@ def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -
     assert drafted.returncode == 0 and "draft #1" in drafted.stdout, drafted.stderr
     rendered = vanban("render", "1", "--out", str(tmp_path / "draft.docx"), env=home)
     assert rendered.returncode == 0 and (tmp_path / "draft.docx").stat().st_size > 5000
-    assert vanban("keys", "init", "gd-sttt", "--as", "vt-sttt", env=home).returncode == 0  # the director's own key
+    # the director's own key, and Sở TTTT's, which the văn thư signs the log's checkpoint with at issue
+    assert vanban("keys", "init", "gd-sttt", "sttt", "--as", "vt-sttt", env=home).returncode == 0
     assert vanban("sign", "1", env=home).returncode == 0
     issued = vanban("issue", "1", "--date", "20/02/2024", "--as", "vt-sttt", env=home)
     assert issued.returncode == 0, issued.stderr
@@ -87,7 +88,8 @@ def test_registers_by_year_open_by_themselves_explicitly_and_from_a_legacy_file(
     spec = tmp_path / "ttr.yaml"
     spec.write_text(yaml.safe_dump(seed_spec("submission"), allow_unicode=True), encoding="utf-8")
     assert vanban("draft", str(spec), "--as", "cv-sttt", env=home).returncode == 0
-    assert vanban("keys", "init", "gd-sttt", "--as", "vt-sttt", env=home).returncode == 0  # the director's own key
+    # the director's own key, and Sở TTTT's, which the văn thư signs the log's checkpoint with at issue
+    assert vanban("keys", "init", "gd-sttt", "sttt", "--as", "vt-sttt", env=home).returncode == 0
     assert vanban("sign", "1", env=home).returncode == 0
     issued = vanban("issue", "1", "--as", "vt-sttt", env={**home, "VANBAN_TODAY": "2026-01-05"})  # 2024 registers only
     assert issued.returncode == 0 and "01/TTr-STTTT" in issued.stdout, issued.stderr

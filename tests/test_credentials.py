@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from models.approvals import ApprovalStep, StepStatus, answer, answer_with_key
 from models.audit import AuditEntry, trail
 from models.credentials import (
-    SAMPLE_PASSPHRASE, Credential, KeyProof, OtpProof, OtpSecret, _certificate, _store, _subject, credentials_of,
+    SAMPLE_PASSPHRASE, Credential, KeyProof, certificate_of, OtpProof, OtpSecret, _certificate, _store, _subject, credentials_of,
     day_of, enrol, key_file, make_proof, revoke, signature_holds, statement, timestamp, utc_now, write_key,
 )
 from models.db import session_scope
@@ -103,8 +103,9 @@ def test_an_answer_without_the_officials_key_is_refused_and_recorded(clerk: CliR
         digest = content_digest(session, session.get(Document, doc_id))
     assert kept == {k: details[k] for k in ("proof", "at", "digest", "signature", "fingerprint")} and kept["proof"] == "key"
     said = statement(step=int(step), document=doc_id, decision="approve", text="Đạt", digest=digest, at=details["at"])
-    assert signature_holds(holder, said, details["signature"])  # anyone can check it again with the certificate
-    assert not signature_holds(holder, said.replace(b"approve", b"reject"), details["signature"])
+    cert = certificate_of(holder)
+    assert signature_holds(cert, said, details["signature"])  # anyone can check it again with the certificate
+    assert not signature_holds(cert, said.replace(b"approve", b"reject"), details["signature"])
 
 
 def test_a_revoked_certificate_proves_nothing_until_a_new_one(clerk: CliRunner, chain_engine: Engine) -> None:

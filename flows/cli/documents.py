@@ -73,13 +73,16 @@ def issue(
     on: Annotated[str | None, typer.Option("--date", help="Date of issue, DD/MM/YYYY; default today (Vietnam time)")] = None,
     actor: Actor = "system",
 ) -> None:
-    """Number the signed document from its register, date it and produce the issued DOCX."""
-    from models.issuing import issue_document
+    """Number the signed document from its register, date it and produce the issued DOCX; the audit log is
+    checkpointed with the issuing agency's key (in your keystore) in the same step."""
+    from models.checkpoints import issue_sealed
 
     issued_on = parse_date(on, "date") if on else today()
+    settings = get_settings()
+    secret = passphrase(f"the issuing agency's key in {settings.keystore_dir}")
     with session_scope(ready_engine()) as session:
-        entry, record = issue_document(session, find_document(session, document), issued_on, get_settings().files_dir,
-                                       actor=actor)
+        entry, record = issue_sealed(session, find_document(session, document), issued_on, settings.files_dir,
+                                     keystore=settings.keystore_dir, passphrase=secret, actor=actor)
     console.print(f"issued as {entry.number_symbol} on {short_date(issued_on)}: {record.filename} (sha256 {record.sha256})")
 
 
