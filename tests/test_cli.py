@@ -35,8 +35,9 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     assert "document-lifecycle run" in first.stdout and "report issued, accepted" in first.stdout
     assert "12/BC-STTTT  12/12/2024  issued  12-BC-STTTT.docx" in first.stdout
     # the chain's 20 entries, 3 distributions (a plan entry each, one per recipient: 3, 34, 3), the assignment
-    # opened, reminded and reported, the Báo cáo's drafting to its receipt (9)
-    assert "pct-vhxh" in first.stdout and "audit log: 74 entries, intact" in first.stdout
+    # opened, reminded and reported, the Báo cáo's drafting to its receipt (9); the sample keys enrolled (1) and a
+    # checkpoint at each of the 4 issues
+    assert "pct-vhxh" in first.stdout and "audit log: 79 entries, intact" in first.stdout
     assert "outbox: 41 messages" in first.stdout
     assert "10/TTr-STTTT │ completed    │ 3 " in first.stdout and "374/QĐ-UBND  │ completed    │ 34 " in first.stdout
     assert "12/BC-STTTT  │ completed    │ 3 " in first.stdout
