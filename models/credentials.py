@@ -239,18 +239,17 @@ def credentials_of(session: Session, code: str) -> list[Credential]:
 
 
 def in_force_credential(session: Session, role: str, owner_id: int, on: date, field: str = "as") -> Credential:
-    """The credential of an official ('person': ``owner_id`` an official id) or agency ('ca', 'agency') in force
-    on ``on``; when there is none, the error says why: never enrolled, revoked, expired or not yet valid."""
+    """The credential of an official ('person': ``owner_id`` an official id) or an agency ('agency') in force on
+    ``on``; when there is none, the error says why: never enrolled, revoked, expired or not yet valid."""
     column = Credential.official_id if role == "person" else Credential.agency_id
     rows = list(session.exec(select(Credential).where(Credential.role == role, column == owner_id).order_by(Credential.id)))
     for credential in reversed(rows):
         if credential.in_force_on(on):
             return credential
     who = (session.get(Official, owner_id).code if role == "person" else session.get(Agency, owner_id).code)
-    what = {"person": f"{who} has", "agency": f"agency {who} has", "ca": f"agency {who} has no CA:"}[role]
     if not rows:
-        hint = "vanban keys init " + who
-        raise RuleViolation(field, "keys.not-enrolled", f"{what} no key enrolled ({hint})" if role != "ca" else f"{what} {hint}")
+        owner = who if role == "person" else f"agency {who}"
+        raise RuleViolation(field, "keys.not-enrolled", f"{owner} has no key enrolled (vanban keys init {who})")
     last = rows[-1]
     if last.revoked_on is not None and last.revoked_on <= on:
         raise RuleViolation(field, "keys.revoked", f"{who}'s certificate {last.fingerprint[:16]} was revoked on "
