@@ -23,17 +23,19 @@ sys.path.insert(0, str(ROOT))
 if "--child" not in sys.argv:  # Prefect state of this benchmark, away from the user's
     os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="vanban-bench-prefect-"))
     os.environ.setdefault("VANBAN_HOME", tempfile.mkdtemp(prefix="vanban-bench-home-"))
+    os.environ.setdefault("VANBAN_KEY_PASSPHRASE", "vanban-sample")  # the sample keys' (models.credentials)
 
 import flows.runtime  # noqa: E402,F401  (Prefect configured as vanban runs it, before Prefect loads)
 from bench.timing import median_seconds  # noqa: E402
 from models.db import make_engine, session_scope  # noqa: E402
 
 
-def fresh_database() -> tuple[str, str]:
+def fresh_database() -> tuple[str, str, str]:
+    """A sample database, its files folder and the keystore of its sample keys."""
     from bench.timing import fresh_database as fresh
 
     url, files = fresh()
-    return url, str(files)
+    return url, str(files), str(files.parent / "keys")
 
 
 def through_prefect() -> None:
@@ -41,9 +43,10 @@ def through_prefect() -> None:
     from flows.outbox import Outbox
     from flows.runtime import prefect_settings
 
-    url, files = fresh_database()
+    url, files, keys = fresh_database()
     with prefect_settings(), Outbox() as outbox:
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, relay=outbox.url, with_report=False))
+        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, relay=outbox.url,
+                                                    with_report=False))
     assert outcome["status"] == "decision issued" and len(outbox.messages) == 37
 
 
@@ -58,13 +61,13 @@ def plain_calls() -> None:
     from models.document import Document
     from models.sample_data import fill_references
 
-    url, files = fresh_database()
+    url, files, keys = fresh_database()
     request = seed_lifecycle(with_report=False)
     auto = request.auto_approvers
 
     def chain(document_id: int) -> None:
         while (step := steps.current_step.fn(url, document_id)) is not None:
-            assert steps.auto_answer.fn(url, step, auto)
+            assert steps.auto_answer.fn(url, keys, step, auto)
         steps.status.fn(url, document_id)
 
     plan = steps.draft.fn(url, request.plan.spec, request.plan.drafted_by)
@@ -77,7 +80,7 @@ def plain_calls() -> None:
     chain(submission)
     steps.sign_like.fn(url, plan, like=submission)
     for document_id in (submission, plan):
-        steps.issue.fn(url, files, document_id, proposal.issued_on, proposal.issued_by)
+        steps.issue.fn(url, files, keys, document_id, proposal.issued_on, proposal.issued_by)
     for document_id in (submission, plan):
         steps.receive.fn(url, document_id, proposal.to_agency, proposal.received_on, proposal.received_by, proposal.assigned_to)
     decision = request.decision
@@ -85,7 +88,7 @@ def plain_calls() -> None:
     steps.render_draft.fn(url, files, decision_id)
     steps.submit_for_approval.fn(url, decision_id, decision.drafted_by)
     chain(decision_id)
-    assert steps.issue.fn(url, files, decision_id, decision.issued_on, decision.issued_by)["number"] == 374
+    assert steps.issue.fn(url, files, keys, decision_id, decision.issued_on, decision.issued_by)["number"] == 374
 
     with Outbox() as outbox:
         for document_id in (submission, decision_id):

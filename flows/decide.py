@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, locations, render_draft, submit_for_approval, through_the_chain,
+    ChainRequest, draft, issue, keystore_of, locations, render_draft, submit_for_approval, through_the_chain,
 )
 from models.config import today
 from prefect import flow
@@ -29,8 +29,8 @@ def decide(request: DecisionDraft) -> dict[str, Any]:
         decision_id = draft(database, request.decision, request.drafted_by)
         render_draft(database, files, decision_id)
     submit_for_approval(database, decision_id, request.drafted_by)
-    outcome = through_the_chain(database, decision_id, request.auto_approvers)
+    outcome = through_the_chain(database, decision_id, request.auto_approvers, keystore_of(request))
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"decision": decision_id, "status": outcome}
-    issued = issue(database, files, decision_id, request.issued_on or today(), request.issued_by)
+    issued = issue(database, files, keystore_of(request), decision_id, request.issued_on or today(), request.issued_by)
     return {"decision": decision_id, "status": "issued", "documents": [issued]}

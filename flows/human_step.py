@@ -4,7 +4,10 @@ vanban's table is the record of every answer. A flow first reads the step there:
 process waited (from the CLI, or before a crash) is used as it is. Otherwise the run pauses with Prefect's
 interactive input, whose form is ``Answer``; a clerk answers with `vanban approve|return|reject`, which
 records the answer and wakes the run, or in the Prefect UI, whose input the flow records through the same
-service. A refused answer (not an approver) is recorded and the step keeps waiting.
+service. An answer in the UI is proved by a one-time code from the official's authenticator (TOTP), as e-office
+systems ask for one at review; signing is not done in the form: the signer signs with his key from the CLI, as
+a USB token or remote-signing CA is used there. A refused answer (not an approver, no code or a wrong one, an
+attempt to sign) is recorded and the step keeps waiting.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlmodel import Session
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from models.approvals import ApprovalStep, StepStatus, answer
+from models.credentials import OtpProof
 from models.db import session_scope
 from models.errors import RuleViolation
 from prefect import get_run_logger, pause_flow_run, resume_flow_run
@@ -34,6 +38,8 @@ class Answer(RunInput):
         description="approve; return for rework (the drafter revises and resubmits); reject (the document ends)")
     answered_by: str = Field(description="Your official code, e.g. pct-vhxh: only the step's approvers may answer")
     text: str | None = Field(default=None, description="A comment when approving; the reason when returning or rejecting")
+    otp: str = Field(default="", description="The six digits your authenticator shows now (vanban keys totp-enrol). "
+                                             "Signing is not done here: sign with 'vanban approve STEP --as CODE'")
 
 
 def wait_for_answer(engine: Engine, step_id: int) -> ApprovalStep:
@@ -57,7 +63,8 @@ def wait_for_answer(engine: Engine, step_id: int) -> ApprovalStep:
             still_pending = session.get(ApprovalStep, step_id).status is StepStatus.PENDING
         if still_pending:  # answered in the Prefect UI: record it like any other answer
             try:
-                answer(engine, step_id, actor=given.answered_by, decision=given.decision, text=given.text)
+                answer(engine, step_id, actor=given.answered_by, decision=given.decision, text=given.text,
+                       proof=OtpProof(given.otp))
             except RuleViolation as exc:
                 logger.warning("answer refused at step #%s: %s", step_id, exc)
 

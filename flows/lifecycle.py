@@ -37,21 +37,22 @@ class Lifecycle(BaseModel):
     relay: str | None = Field(default=None, description="Outgoing mail relay for distribution; default VANBAN_SMTP_URL")
     database: str | None = None
     files: str | None = None
+    keystore: str | None = Field(default=None, description="Keystore of the automatic answers and of the văn thư "
+                                 "who issues; default VANBAN_KEYSTORE")
 
 
 @flow(name="document-lifecycle")
 def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
     where = {"database": request.database, "files": request.files}
+    keys = {"keystore": request.keystore, "auto_approvers": request.auto_approvers}
     plan_id = draft_plan(request.plan.model_copy(update=where))
-    proposal = submit_proposal(request.proposal.model_copy(update={
-        **where, "plan": plan_id, "auto_approvers": request.auto_approvers}))
+    proposal = submit_proposal(request.proposal.model_copy(update={**where, **keys, "plan": plan_id}))
     if proposal["status"] != "issued":
         return {"plan": plan_id, "proposal": proposal, "status": f"submission {proposal['status']}"}
     sent = [distribute(Distribution(document=proposal["submission"], distributed_by=request.proposal.issued_by,
                                     relay=request.relay, **where))]
     spec = fill_references(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
-    decision = decide(request.decision.model_copy(update={**where, "decision": spec,
-                                                          "auto_approvers": request.auto_approvers}))
+    decision = decide(request.decision.model_copy(update={**where, **keys, "decision": spec}))
     if decision["status"] != "issued":
         return {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent,
                 "status": f"decision {decision['status']}"}
@@ -64,7 +65,7 @@ def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
     if request.report is not None:
         spec = request.report.report.model_copy(update={"decision": decision["decision"]})
         out["report"] = report_implementation(request.report.model_copy(update={
-            **where, "report": spec, "relay": request.relay, "auto_approvers": request.auto_approvers}))
+            **where, **keys, "report": spec, "relay": request.relay}))
         out["status"] = out["report"]["status"]
     return out
 

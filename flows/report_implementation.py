@@ -12,7 +12,7 @@ from pydantic import Field
 
 from flows.distribute import Distribution, distribute
 from flows.steps import (
-    ChainRequest, draft, issue, locations, render_draft, status, submit_for_approval, through_the_chain,
+    ChainRequest, draft, issue, keystore_of, locations, render_draft, status, submit_for_approval, through_the_chain,
 )
 from models.assignments import Assignment, AssignmentState, close_with_report
 from models.config import today
@@ -104,15 +104,15 @@ def report_implementation(request: ImplementationReport) -> dict[str, Any]:
     else:  # a rerun: go on with the report drafted before (its assignment may be closed by it already)
         assignment_id = assignment_of(database, request.report, report_id)
     submit_for_approval(database, report_id, request.drafted_by)
-    outcome = through_the_chain(database, report_id, request.auto_approvers)
+    outcome = through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
     if outcome not in ("signed", "issued"):
         return {"report": report_id, "assignment": assignment_id, "status": outcome}
-    issued = issue(database, files, report_id, on, request.issued_by)
+    issued = issue(database, files, keystore_of(request), report_id, on, request.issued_by)
     closed = close_assignment(database, assignment_id, report_id, request.issued_by)
     sent = distribute(Distribution(document=report_id, distributed_by=request.issued_by, relay=request.relay,
                                    database=database, files=files))
     open_acceptance_step(database, report_id, request.accepted_by, request.issued_by)
-    through_the_chain(database, report_id, request.auto_approvers)
+    through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
     state = assignment_state(database, assignment_id)
     verdict = "accepted" if state == AssignmentState.REPORTED.value else "returned for more information"
     return {"report": report_id, "assignment": assignment_id, "documents": [issued], "distribution": sent,

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
-from models.approvals import ApprovalStep, Decision, StepStatus, answer, submit
+from models.approvals import ApprovalStep, Decision, StepStatus, answer_with_key, submit
 from models.config import get_settings
 from models.db import get_engine, session_scope
 from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
-from models.issuing import issue_document, save_rendering
+from models.issuing import save_rendering
 from models.directory import agency_by_code
 from models.schemas import date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -32,10 +32,13 @@ class ChainRequest(BaseModel):
     drafted_by: str = Field(description="Official code of the drafter")
     issued_by: str = Field(description="Official code of the văn thư who issues it")
     issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
-    auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
+    auto_approvers: list[str] = Field(default_factory=list, description="Sample officials who answer their steps at "
+                                      "once, with their keys (the demo and the tests only)")
     document: int | None = Field(default=None, description="Continue this document instead of drafting one")
     database: str | None = Field(default=None, description="Database URL; default the configured one")
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
+    keystore: str | None = Field(default=None, description="Keystore of the automatic answers' keys; default "
+                                 "VANBAN_KEYSTORE (its passphrase: VANBAN_KEY_PASSPHRASE, never a parameter)")
 
     _check_date = field_validator("issued_on", mode="before")(date_input)  # '04/3/2024' as clerks write it
 
@@ -80,37 +83,52 @@ def current_step(database: str, document_id: int) -> int | None:
 
 
 @task(name="auto-answer")
-def auto_answer(database: str, step_id: int, officials: list[str]) -> bool:
-    """The sample officials of the demo answer their steps themselves (recorded as theirs)."""
+def auto_answer(database: str, keystore: str, step_id: int, officials: list[str]) -> bool:
+    """The sample officials of the demo answer their steps themselves, signed with their keys from ``keystore`` and
+    recorded as automatic."""
+    import os
+
     engine = get_engine(database)
     with session_scope(engine) as session:
         approvers = session.get(ApprovalStep, step_id).approvers
     who = next((code for code in officials if code in approvers), None)
     if who is None:
         return False
-    answer(engine, step_id, actor=who, decision=Decision.APPROVE)
+    answer_with_key(engine, step_id, actor=who, decision=Decision.APPROVE, keystore=Path(keystore),
+                    passphrase=os.environ.get("VANBAN_KEY_PASSPHRASE", ""), automatic=True)
     return True
 
 
 @task(name="sign-with")
 def sign_like(database: str, document_id: int, like: int) -> None:
-    """Sign a document the way another was signed (the plan a signed submission carries)."""
+    """Sign a document the way another was signed (the plan a signed submission carries): the signer's proof is
+    the one he gave at the submission's signing step, named in the plan's entry."""
     from models.directory import Official
     from models.signing import sign_document
 
     with session_scope(get_engine(database)) as session:
         doc, model = session.get(Document, document_id), session.get(Document, like)
+        signed = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == like, ApprovalStep.kind == "sign",
+                                                         ApprovalStep.status == StepStatus.APPROVED)
+                              .order_by(ApprovalStep.round.desc())).first()
         if doc.status is DocumentStatus.DRAFT:
-            sign_document(session, doc, session.get(Official, model.signer_id).code, model.authority_form)
+            sign_document(session, doc, session.get(Official, model.signer_id).code, model.authority_form,
+                          evidence={"with_document": like, "with_step": signed.id if signed else None})
 
 
 @task(name="issue", retries=2, retry_delay_seconds=1)
-def issue(database: str, files: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
-    """Number, date and render the signed document; an issued one is left as it is (a rerun)."""
+def issue(database: str, files: str, keystore: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
+    """Number, date and render the signed document, the log checkpointed with the issuing agency's key from
+    ``keystore``; an issued one is left as it is (a rerun)."""
+    import os
+
+    from models.checkpoints import issue_sealed
+
     with session_scope(get_engine(database)) as session:
         doc = session.get(Document, document_id)
         if doc.status is DocumentStatus.SIGNED:
-            issue_document(session, doc, issued_on, Path(files), actor=issued_by)
+            issue_sealed(session, doc, issued_on, Path(files), keystore=Path(keystore),
+                         passphrase=os.environ.get("VANBAN_KEY_PASSPHRASE", ""), actor=issued_by)
         return {"id": doc.id, "number": doc.number, "symbol": doc.symbol, "issued_on": doc.issued_on,
                 "status": doc.status.value}
 
@@ -141,12 +159,16 @@ def locations(database: str | None, files: str | None) -> tuple[str, str]:
     return database or settings.database, files or str(settings.files_dir)
 
 
-def through_the_chain(database: str, document_id: int, auto_approvers: list[str]) -> str:
+def keystore_of(request: ChainRequest) -> str:
+    return request.keystore or str(get_settings().keystore_dir)
+
+
+def through_the_chain(database: str, document_id: int, auto_approvers: list[str], keystore: str) -> str:
     """Answer each pending step (or let the sample officials answer theirs) until the chain ends:
     'signed', 'draft' (returned for rework: resubmit, then run the flow again) or 'rejected'."""
     from flows.human_step import wait_for_answer
 
     while (step_id := current_step(database, document_id)) is not None:
-        if not (auto_approvers and auto_answer(database, step_id, auto_approvers)):
+        if not (auto_approvers and auto_answer(database, keystore, step_id, auto_approvers)):
             wait_for_answer(get_engine(database), step_id)
     return status(database, document_id)

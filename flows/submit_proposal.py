@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
+    ChainRequest, draft, issue, keystore_of, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
 )
 from models.config import today
 from prefect import flow
@@ -37,13 +37,13 @@ def submit_proposal(request: Proposal) -> dict[str, Any]:
         submission_id = draft(database, spec, request.drafted_by, links=[("attached_to", request.plan)])
         render_draft(database, files, submission_id)
     submit_for_approval(database, submission_id, request.drafted_by)
-    outcome = through_the_chain(database, submission_id, request.auto_approvers)
+    outcome = through_the_chain(database, submission_id, request.auto_approvers, keystore_of(request))
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"submission": submission_id, "plan": request.plan, "status": outcome}
     sign_like(database, request.plan, like=submission_id)
     on = request.issued_on or today()
-    submission = issue(database, files, submission_id, on, request.issued_by)
-    plan = issue(database, files, request.plan, on, request.issued_by)
+    submission = issue(database, files, keystore_of(request), submission_id, on, request.issued_by)
+    plan = issue(database, files, keystore_of(request), request.plan, on, request.issued_by)
     if request.received_by:
         for document_id in (submission_id, request.plan):
             receive(database, document_id, request.to_agency, request.received_on or on, request.received_by,

@@ -7,6 +7,7 @@ from models.approvals import ApprovalStep
 from models.assignments import Assignment, AssignmentNotice
 from models.audit import AuditEntry, AuditHead
 from models.channels import Channel
+from models.credentials import Credential, OtpSecret
 from models.deliveries import Delivery
 from models.directory import (
     Agency, AgencyGroup, AgencyGroupMember, AgencyVersion, Official, Position, SigningAuthority, Unit,
@@ -16,6 +17,6 @@ from models.incoming import IncomingEntry
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
-    "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
+    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Credential", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Official", "OtpSecret", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

@@ -6,6 +6,11 @@ the directory grants). Answers: approve (optional comment), return for rework (r
 drafter revises and resubmits, and the chain starts again at the step that returned it), reject (reason
 required: the document ends rejected). vanban's database is the record of every step and answer; a
 workflow that waits on a step reads its answer from here, so an answer is never lost with a process.
+
+Every answer is proved by the official who gives it (models/credentials.py): his key's signature over the
+step, the decision, the text and the document's digest, or, for a review typed in the Prefect UI, a one-time
+code from his authenticator. The proof is verified before the answer is recorded and kept with it; an answer
+without one that holds is refused, and the refusal recorded under the code it claimed.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import JSON, Column, UniqueConstraint
@@ -21,12 +27,13 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
 from models.config import today
+from models.credentials import KeyProof, OtpProof, check_otp, check_proof, make_proof
 from models.db import session_scope
-from models.directory import Official, SigningAuthority, agency_by_code, in_force, leaders_of, office_of
-from models.document import Document, DocumentStatus, directory_date, enum_type, utcnow
+from models.directory import Official, SigningAuthority, agency_by_code, in_force, leaders_of, office_of, official_by_code
+from models.document import Document, DocumentStatus, content_digest, directory_date, enum_type, find_document, utcnow
 from models.errors import RuleViolation
 from models.kinds import type_name
-from models.legal_text import clean_text
+from models.legal_text import AuthorityForm, clean_text
 from models.signing import sign_document
 
 
@@ -60,6 +67,9 @@ class ApprovalStep(SQLModel, table=True):
     answered_by: str | None = None
     comment: str | None = Field(default=None, description="The approval's comment, or the reason of a return or rejection")
     flow_run_id: str | None = Field(default=None, description="The Prefect run waiting on this step, if any")
+    proof: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True),
+                                         description="How the answer was proved: the key's signature (with the time, "
+                                                     "the document digest and the certificate) or a one-time code")
 
 
 @dataclass(frozen=True)
@@ -198,64 +208,170 @@ def _open_steps(session: Session, document: Document) -> list[ApprovalStep]:
 
 
 def refuse_outside_chain(session: Session, document: Document) -> None:
-    """A document in its approval chain is signed at its signing step (ký theo trình tự), never directly."""
+    """Signing outside a chain is for a draft that has none: one in its approval chain is signed at its signing
+    step (ký theo trình tự), one returned for rework is revised and resubmitted first."""
     waiting = next(iter(_open_steps(session, document)), None)
     if waiting is not None:
-        raise RuleViolation("document", "approval.in-progress",
+        raise RuleViolation("document", "sign.in-chain",
                             f"document #{document.id} is in its approval chain: answer step #{waiting.id} "
                             "('vanban approvals' lists what waits)")
+    returned = _returned_step(session, document)
+    if returned is not None:
+        raise RuleViolation("document", "sign.returned",
+                            f"document #{document.id} was returned for rework at '{returned.name}' ({returned.comment}): "
+                            "revise and resubmit it (vanban resubmit)")
 
 
 def pending(session: Session) -> list[ApprovalStep]:
     return list(session.exec(select(ApprovalStep).where(ApprovalStep.status == StepStatus.PENDING).order_by(ApprovalStep.id)))
 
 
-def answer(engine: Engine, step_id: int, *, actor: str, decision: Decision, text: str | None = None) -> ApprovalStep:
-    """Answer a pending step. Only one of its approvers may: anyone else is refused with a clear message and
-    the refusal is recorded (in a transaction of its own, since the answer itself is not applied)."""
-    decision = Decision(decision)
+def _checked_text(decision: Decision, text: str | None) -> str | None:
     text = clean_text(text, "reason" if decision is not Decision.APPROVE else "comment") if text else None
     if decision is not Decision.APPROVE and not text:
         raise RuleViolation("reason", "approval.reason-required", f"a {decision.value} needs its reason")
+    return text
+
+
+def _pending_step(session: Session, step_id: int) -> ApprovalStep:
+    step = session.exec(select(ApprovalStep).where(ApprovalStep.id == step_id).with_for_update()
+                        .execution_options(populate_existing=True)).first()
+    if step is None:
+        raise RuleViolation("step", "approval.unknown", f"no approval step #{step_id}")
+    if step.status is not StepStatus.PENDING:
+        by = f" by {step.answered_by}" if step.answered_by else ""
+        raise RuleViolation("step", "approval.not-pending", f"step #{step_id} ({step.name}) is {step.status.value}{by}, not pending")
+    return step
+
+
+def said(step: ApprovalStep, decision: Decision) -> str:
+    """The decision as the official signs it: approving the signing step is signing."""
+    return "sign" if step.kind == "sign" and decision is Decision.APPROVE else decision.value
+
+
+def _refusal(engine: Engine, actor: str, document_id: int, details: dict[str, Any], refused: RuleViolation) -> None:
+    """Record a refused answer or signature in a transaction of its own, under the code it claimed (an unknown
+    code as 'system'): an impersonation attempt is an entry, never an answer."""
     with session_scope(engine) as session:
-        step = session.exec(select(ApprovalStep).where(ApprovalStep.id == step_id).with_for_update()
-                            .execution_options(populate_existing=True)).first()
-        if step is None:
-            raise RuleViolation("step", "approval.unknown", f"no approval step #{step_id}")
-        if step.status is not StepStatus.PENDING:
-            by = f" by {step.answered_by}" if step.answered_by else ""
-            raise RuleViolation("step", "approval.not-pending", f"step #{step_id} ({step.name}) is {step.status.value}{by}, not pending")
-        known = session.exec(select(Official).where(Official.code == actor)).first() is not None
-        refused = None
-        if not known:
-            refused = RuleViolation("as", "directory.unknown-official", f"no official with code '{actor}' in the directory")
-        elif actor not in step.approvers:
-            refused = RuleViolation("as", "approval.not-authorized",
-                                    f"{actor} may not answer step #{step_id} ({step.name}); it waits for {', '.join(step.approvers)}")
-        elif step.kind == "accept" and decision is Decision.REJECT:
+        known = session.exec(select(Official.id).where(Official.code == actor)).first() is not None
+        record(session, Action.ANSWER_REFUSED, actor=actor if known else "system", document_id=document_id,
+               details={**details, "claimed_by": actor, "rule": refused.rule, "reason": refused.message})
+
+
+def _prove(session: Session, step: ApprovalStep, official: Official, decision: Decision, text: str | None,
+           proof: KeyProof | OtpProof | None, automatic: bool) -> dict[str, Any]:
+    """The evidence kept with the answer, once its proof holds."""
+    what = said(step, decision)
+    if automatic and not official.is_sample:
+        raise RuleViolation("as", "approval.automatic-sample", f"{official.code} is no sample official: only the demo's "
+                                                               "and the tests' sample officials answer automatically")
+    if isinstance(proof, KeyProof):
+        check_proof(session, official, proof, step=step.id, document=step.document_id, decision=what, text=text,
+                    digest=content_digest(session, session.get(Document, step.document_id)))
+        return {**proof.as_dict(), **({"automatic": True} if automatic else {})}
+    if isinstance(proof, OtpProof):
+        if what == "sign":
+            raise RuleViolation("otp", "proof.sign-needs-key",
+                                f"signing needs the signer's key, not a one-time code: vanban approve {step.id} --as {official.code}")
+        check_otp(session, official, proof)
+        return proof.as_dict()
+    raise RuleViolation("proof", "proof.required", f"an answer is proved by {official.code}'s key (vanban approve, return, "
+                                                   "reject) or, in the Prefect UI, by a one-time code")
+
+
+def answer(engine: Engine, step_id: int, *, actor: str, decision: Decision | str, text: str | None = None,
+           proof: KeyProof | OtpProof | None = None, automatic: bool = False) -> ApprovalStep:
+    """Answer a pending step. Only one of its approvers may, with a proof that holds: his key's signature over
+    the answer (``KeyProof``), or a one-time code (``OtpProof``: the Prefect UI form; never to sign). Anyone
+    else, and an answer whose proof does not hold, is refused with a clear message and the refusal is recorded
+    (in a transaction of its own, since the answer itself is not applied). ``automatic``: answered by the demo or
+    the tests for a sample official, marked so in the audit log."""
+    decision = Decision(decision)
+    text = _checked_text(decision, text)
+    with session_scope(engine) as session:
+        step = _pending_step(session, step_id)
+        if step.kind == "accept" and decision is Decision.REJECT:
             raise RuleViolation("decision", "approval.accept-no-reject",
                                 "a received report is accepted (approve) or returned for more information (return)")
-        if refused is None:
-            _apply(session, step, actor, decision, text)
+        official = session.exec(select(Official).where(Official.code == actor)).first()
+        document_id, details = step.document_id, {"step": step_id, "name": step.name, "decision": decision.value}
+        try:
+            if official is None:
+                raise RuleViolation("as", "directory.unknown-official", f"no official with code '{actor}' in the directory")
+            if actor not in step.approvers:
+                raise RuleViolation("as", "approval.not-authorized",
+                                    f"{actor} may not answer step #{step_id} ({step.name}); it waits for {', '.join(step.approvers)}")
+            evidence = _prove(session, step, official, decision, text, proof, automatic)
+        except RuleViolation as exc:
+            refused = exc
+            session.rollback()
+        else:
+            _apply(session, step, actor, decision, text, evidence)
             return step
-        document_id, step_name = step.document_id, step.name
-    with session_scope(engine) as session:
-        record(session, Action.ANSWER_REFUSED, actor=actor if known else "system", document_id=document_id,
-               details={"step": step_id, "name": step_name, "decision": decision.value, "claimed_by": actor,
-                        "rule": refused.rule})
+    _refusal(engine, actor, document_id, details, refused)
     raise refused
 
 
-def _apply(session: Session, step: ApprovalStep, actor: str, decision: Decision, text: str | None) -> None:
+def answer_with_key(engine: Engine, step_id: int, *, actor: str, decision: Decision | str, text: str | None = None,
+                    keystore: Path, passphrase: str, automatic: bool = False) -> ApprovalStep:
+    """`vanban approve|return|reject` (and the demo's automatic answers): the official's key, from ``keystore``,
+    signs the answer, which ``answer`` then verifies and records. Without the key (no key file, a wrong
+    passphrase, no certificate in force: revoked, expired, never enrolled) it is refused and the refusal recorded."""
+    decision = Decision(decision)
+    text = _checked_text(decision, text)
+    with session_scope(engine) as session:
+        step = _pending_step(session, step_id)
+        official = session.exec(select(Official).where(Official.code == actor)).first()
+        proof, refused = None, None
+        if official is not None and actor in step.approvers:  # otherwise answer() says who may answer
+            try:
+                proof = make_proof(session, keystore, official, passphrase, step=step.id, document=step.document_id,
+                                   decision=said(step, decision), text=text,
+                                   digest=content_digest(session, session.get(Document, step.document_id)))
+            except RuleViolation as exc:
+                refused = exc
+        document_id, details = step.document_id, {"step": step_id, "name": step.name, "decision": decision.value}
+    if refused is not None:
+        _refusal(engine, actor, document_id, details, refused)
+        raise refused
+    return answer(engine, step_id, actor=actor, decision=decision, text=text, proof=proof, automatic=automatic)
+
+
+def sign_with_key(engine: Engine, ref: str, *, signer: str | None, form: AuthorityForm | None, keystore: Path,
+                  passphrase: str) -> Document:
+    """`vanban sign`: a draft outside any chain, signed by ``signer`` (default the planned one) with his key; the
+    proof is verified before the signature is recorded. Without the key it is refused and the refusal recorded."""
+    with session_scope(engine) as session:
+        document = find_document(session, ref)
+        refuse_outside_chain(session, document)
+        if signer is None and document.signer_id is None:
+            raise RuleViolation("signer", "signer.required", "no signer given and none planned in the draft")
+        official = (official_by_code(session, signer, "signer") if signer else session.get(Official, document.signer_id))
+        digest, document_id, code = content_digest(session, document), document.id, official.code
+        try:
+            proof = make_proof(session, keystore, official, passphrase, step=None, document=document.id, decision="sign",
+                               text=None, digest=digest)
+            check_proof(session, official, proof, step=None, document=document.id, decision="sign", text=None, digest=digest)
+        except RuleViolation as exc:
+            refused = exc
+            session.rollback()
+        else:
+            return sign_document(session, document, code, form, evidence=proof.as_dict())
+    _refusal(engine, code, document_id, {"step": None, "decision": "sign"}, refused)
+    raise refused
+
+
+def _apply(session: Session, step: ApprovalStep, actor: str, decision: Decision, text: str | None,
+           evidence: dict[str, Any]) -> None:
     document = session.get(Document, step.document_id)
-    step.answered_at, step.answered_by, step.comment = utcnow(), actor, text
+    step.answered_at, step.answered_by, step.comment, step.proof = utcnow(), actor, text, evidence
     later = [s for s in _steps(session, document) if s.round == step.round and s.position > step.position]
     if decision is Decision.APPROVE:
         step.status = StepStatus.APPROVED
         if step.kind == "sign":
-            sign_document(session, document, actor, document.authority_form)
+            sign_document(session, document, actor, document.authority_form, evidence=evidence)
         record(session, Action.APPROVED, actor=actor, document_id=document.id,
-               details={"step": step.id, "name": step.name, "comment": text})
+               details={"step": step.id, "name": step.name, "comment": text, **evidence})
         if later:
             _open(later[0])
     else:
@@ -267,7 +383,7 @@ def _apply(session: Session, step: ApprovalStep, actor: str, decision: Decision,
             document.updated_at = utcnow()
             session.add(document)
         record(session, Action.RETURNED if decision is Decision.RETURN else Action.REJECTED, actor=actor,
-               document_id=document.id, details={"step": step.id, "name": step.name, "reason": text})
+               document_id=document.id, details={"step": step.id, "name": step.name, "reason": text, **evidence})
         if step.kind == "accept":  # a report returned for more information: its assignment is open again
             from models.assignments import reopen
 

@@ -68,6 +68,12 @@ class Action(str, Enum):
     REGISTER_OPENED = "register_opened"  # a year's register opened, explicitly or by itself on first use
     REGISTER_IMPORTED = "register_imported"  # numbers issued outside vanban, imported into a register
     CALENDAR_ANNOUNCED = "calendar_announced"  # a year's public-sector announcement of days off and moved days
+    # credentials (issue 13): who enrolled, rotated or revoked which certificate; an authenticator enrolled
+    KEY_ENROLLED = "key_enrolled"
+    KEY_ROTATED = "key_rotated"
+    KEY_REVOKED = "key_revoked"
+    TOTP_ENROLLED = "totp_enrolled"
+    CHECKPOINT = "checkpoint"  # the chain's head and what it covers, signed by an agency's key (models/checkpoints.py)
 
 
 FIELDS = ("seq", "at", "document_id", "actor", "action", "flow_run_id", "task_run_id", "details", "file_sha256",
@@ -305,14 +311,23 @@ def _verify_serial(connection: Connection, head) -> Verdict:  # noqa: ANN001
     recorded = int(payload.split(SEPARATOR.encode(), 1)[0])
     prev_text = last.decode()
     if kind == "altered":
+        # an entry slipped in before this one renumbers it and those after it: renumbered back, it is intact
+        stored = _stored_hash(connection, recorded)
+        if recorded > 1 and _entry_hash(str(recorded - 1).encode() + payload[payload.index(SEPARATOR.encode()):]) == stored:
+            return Verdict(False, n - 2, prev_text, n - 1, f"entry {n - 1} was inserted: the entries after it were "
+                                                            f"renumbered (entry {n} was entry {n - 1})")
         return Verdict(False, n - 1, prev_text, recorded, f"entry {recorded} was altered: its content does not match its hash")
     if recorded > n:
         return Verdict(False, n - 1, prev_text, n, f"entry {n} is missing (deleted): the next entry is {recorded}")
     earlier = _hashes_before(connection, n)
     if earlier.get(payload[-64:].decode()) == n - 2:
-        return Verdict(False, n - 1, prev_text, n - 1, f"entry {n - 1} was inserted: entry {n} follows entry {n - 2}")
+        return Verdict(False, n - 2, prev_text, n - 1, f"entry {n - 1} was inserted: entry {n} follows entry {n - 2}")
     return Verdict(False, n - 1, prev_text, n - 1,
                    f"entry {n} does not follow entry {n - 1}: entry {n - 1} was altered and its hash recomputed")
+
+
+def _stored_hash(connection: Connection, seq: int) -> str:
+    return connection.execute(text("SELECT hash FROM auditentry WHERE seq = :s"), {"s": seq}).scalar_one()
 
 
 def _hashes_before(connection: Connection, n: int) -> dict[str, int]:

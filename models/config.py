@@ -16,7 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Read from the environment: ``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``,
     ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``, ``VANBAN_TODAY``,
-    ``VANBAN_CALENDAR_FILE``."""
+    ``VANBAN_CALENDAR_FILE``, ``VANBAN_KEYSTORE``, ``VANBAN_SECRET_KEY``. (``VANBAN_KEY_PASSPHRASE`` is read only
+    where a key is opened, never kept here.)"""
 
     model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
 
@@ -38,6 +39,10 @@ class Settings(BaseSettings):
                                                          "default the real date in VANBAN_TIMEZONE")
     calendar_file: Path | None = Field(default=None, description="The agency's public-sector announcements of days "
                                        "off and moved days; default calendar.yaml in the data directory")
+    keystore: Path | None = Field(default=None, description="The folder of this person's private keys (PKCS#8 PEM, "
+                                  "passphrase-encrypted); default keys in the data directory. Never in the database")
+    secret_key: str | None = Field(default=None, description="The agency's key that encrypts TOTP secrets at rest, or "
+                                   "a reference to it: {env:NAME} or {secret:NAME} (a Prefect Secret block)")
 
     @property
     def database(self) -> str:
@@ -47,6 +52,10 @@ class Settings(BaseSettings):
     def files_dir(self) -> Path:
         """Where generated DOCX are kept, named by their SHA-256."""
         return self.home / "files"
+
+    @property
+    def keystore_dir(self) -> Path:
+        return self.keystore or self.home / "keys"
 
     @property
     def calendar_path(self) -> Path:

@@ -6,6 +6,8 @@ from datetime import date, datetime, timezone
 from enum import Enum
 from typing import Any
 
+import hashlib
+import json
 import re
 import unicodedata
 
@@ -133,3 +135,25 @@ def find_document(session: Session, ref: str | int, field: str = "document") -> 
         years = ", ".join(str(d.issued_on.year) for d in found)
         raise RuleViolation(field, "document.ambiguous", f"{text} was issued in several years ({years}): add the year, e.g. {text}/{found[-1].issued_on.year}")
     return found[0]
+
+
+def content_digest(session: Session, document: Document) -> str:
+    """SHA-256 of what a document says (nội dung): everything drafting stored that is printed or decides how — kind,
+    issuer, ký hiệu, place, trích yếu, competence, căn cứ, body, signer and form, its day, its addressees and
+    links — and nothing a later step fills in (number, date of issue, status). An official's answer is signed
+    over it, so an answer holds only for the text that was read."""
+    addressees = session.exec(select(Addressee).where(Addressee.document_id == document.id)
+                              .order_by(Addressee.role, Addressee.position))
+    links = session.exec(select(DocumentLink).where((DocumentLink.from_id == document.id) | (DocumentLink.to_id == document.id))
+                         .order_by(DocumentLink.from_id, DocumentLink.to_id, DocumentLink.relation))
+    content = {
+        "kind": document.kind.value, "issuer": document.issuer_id, "drafting_unit": document.drafting_unit,
+        "symbol": document.symbol, "place": document.place, "subject": document.subject,
+        "competence": document.competence, "legal_bases": document.legal_bases, "body": document.body,
+        "signer": document.signer_id, "authority_form": document.authority_form.value if document.authority_form else None,
+        "as_of": document.as_of.isoformat() if document.as_of else None,
+        "addressees": [[a.role.value, a.position, a.text, a.targets] for a in addressees],
+        "links": [[link.from_id, link.to_id, link.relation.value] for link in links],
+    }
+    data = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -122,8 +122,10 @@ def run_seed_chain(engine: Engine, files_dir: Path, path: Path = SEED_CHAIN_FILE
 
 def sample_database(folder: Path, *, chain: bool = False, year: int = 2024) -> str:
     """A new SQLite database in ``folder``: the schema, the sample directory of ``year`` (2024, or 2025 with its
-    reorganisations) and, if ``chain``, the seed chain issued (its files under ``folder/files``). Returns its URL.
-    For tests, benchmarks, rehearsals and the gallery."""
+    reorganisations) and, if ``chain``, the seed chain issued (its files under ``folder/files``); the sample
+    officials and issuing agencies enrolled, their keys in ``folder/keys`` (passphrase SAMPLE_PASSPHRASE). Returns
+    its URL. For tests, benchmarks, rehearsals and the gallery."""
+    from models.credentials import enrol_sample
     from models.db import make_engine, migrate
 
     url = f"sqlite:///{folder / 'vanban.db'}"
@@ -136,6 +138,8 @@ def sample_database(folder: Path, *, chain: bool = False, year: int = 2024) -> s
             load_reorganisations(session)
     if chain:
         run_seed_chain(engine, folder / "files")
+    with session_scope(engine) as session:
+        enrol_sample(session, folder / "keys")
     engine.dispose()
     return url
 

@@ -148,8 +148,9 @@ def authority_form_for(
 
 
 def sign_document(session: Session, document: Document, signer_code: str | None = None,
-                  form: AuthorityForm | None = None) -> Document:
-    """Record the signature of a draft (ký): the signer's authority is checked again at this moment."""
+                  form: AuthorityForm | None = None, evidence: dict | None = None) -> Document:
+    """Record the signature of a draft (ký): the signer's authority is checked again at this moment. ``evidence``:
+    the proof the signer gave (models/credentials.py), kept in the audit entry."""
     if document.status is not DocumentStatus.DRAFT:
         raise RuleViolation("status", "document.sign-draft", f"only a draft can be signed; document #{document.id} is {document.status.value}")
     if signer_code is None and document.signer_id is None:
@@ -165,5 +166,5 @@ def sign_document(session: Session, document: Document, signer_code: str | None 
     session.add(document)
     session.flush()
     record(session, Action.SIGNED, actor=official.code, document_id=document.id,
-           details={"authority_form": document.authority_form.value})
+           details={"authority_form": document.authority_form.value, **(evidence or {})})
     return document

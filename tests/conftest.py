@@ -45,9 +45,14 @@ def prefect_harness() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test reads or writes the developer's ~/.vanban."""
+    """No test reads or writes the developer's ~/.vanban; keys open with the sample passphrase (sample_database)."""
+    from models.credentials import SAMPLE_PASSPHRASE
+
     monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
     monkeypatch.delenv("VANBAN_DATABASE_URL", raising=False)
+    monkeypatch.delenv("VANBAN_KEYSTORE", raising=False)
+    monkeypatch.delenv("VANBAN_SECRET_KEY", raising=False)
+    monkeypatch.setenv("VANBAN_KEY_PASSPHRASE", SAMPLE_PASSPHRASE)
     from models.config import get_settings
     from models.db import get_engine
 

@@ -7,19 +7,33 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.approvals import ApprovalStep, Decision, StepStatus, answer, default_chain, describe, pending, resubmit, submit
+from models.approvals import (
+    ApprovalStep, Decision, StepStatus, answer, answer_with_key, default_chain, describe, pending, resubmit, submit,
+)
+from models.credentials import SAMPLE_PASSPHRASE
 from models.audit import AuditEntry, AuditHead, trail
 from models.db import make_engine, session_scope
 from models.document import Document, DocumentStatus
 from models.drafting import draft_document
 from models.errors import RuleViolation
 from tests.test_drafting import seed_spec
+
+
+def keys_of(engine: Engine) -> Path:
+    """The sample keys beside a sample database (models.sample_data.sample_database)."""
+    return Path(engine.url.database).parent / "keys"
+
+
+def respond(engine: Engine, step_id: int, **kwargs: Any) -> ApprovalStep:
+    """An answer as `vanban approve|return|reject` gives it: signed with the official's sample key."""
+    return answer_with_key(engine, step_id, keystore=keys_of(engine), passphrase=SAMPLE_PASSPHRASE, **kwargs)
 
 
 def new_decision(engine: Engine, subject: str = "Phê duyệt Kế hoạch thử nghiệm năm 2024") -> int:
@@ -59,10 +73,10 @@ def test_the_default_chains(chain_engine: Engine) -> None:
 
 def test_approve_review_then_sign(chain_engine: Engine) -> None:
     doc_id = new_decision(chain_engine)
-    answer(chain_engine, open_step(chain_engine, doc_id).id, actor="pcvp-vhxh", decision=Decision.APPROVE, text="Đạt yêu cầu")
+    respond(chain_engine, open_step(chain_engine, doc_id).id, actor="pcvp-vhxh", decision=Decision.APPROVE, text="Đạt yêu cầu")
     sign_step = open_step(chain_engine, doc_id)
     assert (sign_step.name, sign_step.approvers) == ("Ký ban hành", ["pct-vhxh"])
-    answer(chain_engine, sign_step.id, actor="pct-vhxh", decision="approve")
+    respond(chain_engine, sign_step.id, actor="pct-vhxh", decision="approve")
     with Session(chain_engine) as session:
         doc = session.get(Document, doc_id)
         assert doc.status is DocumentStatus.SIGNED and doc.authority_form.value == "KT."
@@ -73,8 +87,8 @@ def test_approve_review_then_sign(chain_engine: Engine) -> None:
 
 def test_return_revise_resubmit_restarts_at_the_returning_step(chain_engine: Engine) -> None:
     doc_id = new_decision(chain_engine)
-    answer(chain_engine, open_step(chain_engine, doc_id).id, actor="cvp", decision="approve")
-    answer(chain_engine, open_step(chain_engine, doc_id).id, actor="pct-vhxh", decision="return",
+    respond(chain_engine, open_step(chain_engine, doc_id).id, actor="cvp", decision="approve")
+    respond(chain_engine, open_step(chain_engine, doc_id).id, actor="pct-vhxh", decision="return",
            text="Bổ sung căn cứ Kế hoạch năm 2024")
     with Session(chain_engine) as session:
         assert pending(session) == [] and session.get(Document, doc_id).status is DocumentStatus.DRAFT
@@ -85,7 +99,7 @@ def test_return_revise_resubmit_restarts_at_the_returning_step(chain_engine: Eng
         assert (reopened.name, reopened.round) == ("Ký ban hành", 2)  # the review is not repeated
     with Session(chain_engine) as session:
         assert session.get(Document, doc_id).subject.endswith("(đã sửa)")
-    answer(chain_engine, open_step(chain_engine, doc_id).id, actor="pct-vhxh", decision="approve")
+    respond(chain_engine, open_step(chain_engine, doc_id).id, actor="pct-vhxh", decision="approve")
     with Session(chain_engine) as session:
         assert session.get(Document, doc_id).status is DocumentStatus.SIGNED
     assert [a for a, _ in actions(chain_engine, doc_id)] == [
@@ -94,7 +108,7 @@ def test_return_revise_resubmit_restarts_at_the_returning_step(chain_engine: Eng
 
 def test_a_return_at_review_reopens_review(chain_engine: Engine) -> None:
     doc_id = new_decision(chain_engine)
-    answer(chain_engine, open_step(chain_engine, doc_id).id, actor="cvp", decision="return", text="Sai thể thức")
+    respond(chain_engine, open_step(chain_engine, doc_id).id, actor="cvp", decision="return", text="Sai thể thức")
     with session_scope(chain_engine) as session:
         with pytest.raises(RuleViolation) as exc:
             submit(session, session.get(Document, doc_id), actor="cv-vhxh")  # not a new chain: a resubmission
@@ -106,7 +120,7 @@ def test_a_return_at_review_reopens_review(chain_engine: Engine) -> None:
 def test_reject_ends_the_document(chain_engine: Engine) -> None:
     doc_id = new_decision(chain_engine)
     first = open_step(chain_engine, doc_id)
-    answer(chain_engine, first.id, actor="cvp", decision=Decision.REJECT, text="Không phù hợp chủ trương")
+    respond(chain_engine, first.id, actor="cvp", decision=Decision.REJECT, text="Không phù hợp chủ trương")
     with Session(chain_engine) as session:
         assert session.get(Document, doc_id).status is DocumentStatus.REJECTED
         steps = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id).order_by(ApprovalStep.position)).all()
@@ -131,7 +145,7 @@ def test_an_answer_by_someone_else_is_refused_and_recorded(chain_engine: Engine,
     doc_id = new_decision(chain_engine)
     step = open_step(chain_engine, doc_id)
     with pytest.raises(RuleViolation) as exc:
-        answer(chain_engine, step.id, actor=actor, decision="approve")
+        respond(chain_engine, step.id, actor=actor, decision="approve")
     assert (exc.value.field, exc.value.rule) == ("as", rule)
     assert open_step(chain_engine, doc_id).status is StepStatus.PENDING
     with Session(chain_engine) as session:
@@ -151,17 +165,17 @@ def test_bad_answers_change_nothing(chain_engine: Engine) -> None:
     ]
     for kwargs, rule in cases:
         with pytest.raises(RuleViolation) as exc:
-            answer(chain_engine, kwargs.pop("step_id"), **kwargs)
+            respond(chain_engine, kwargs.pop("step_id"), **kwargs)
         assert exc.value.rule == rule
     assert _head(chain_engine) == before
-    answer(chain_engine, step.id, actor="cvp", decision="approve")
+    respond(chain_engine, step.id, actor="cvp", decision="approve")
     with pytest.raises(RuleViolation) as exc:
-        answer(chain_engine, step.id, actor="pcvp-vhxh", decision="approve")
+        respond(chain_engine, step.id, actor="pcvp-vhxh", decision="approve")
     assert exc.value.rule == "approval.not-pending" and "approved by cvp" in exc.value.message
 
 
 def vanban(home: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "250", "VANBAN_HOME": str(home)}
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "250", "VANBAN_HOME": str(home), "VANBAN_KEY_PASSPHRASE": SAMPLE_PASSPHRASE}
     return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env, timeout=300)
 
 

@@ -51,7 +51,7 @@ def test_every_action_of_the_seed_chain_is_recorded(chain_engine: Engine) -> Non
         assert issued.at.endswith("Z") and issued.flow_run_id is None  # outside Prefect: no run id
     with chain_engine.connect() as conn:
         verdict = verify(conn)
-    assert verdict.intact and verdict.entries == 1 + 5 + 5 + 5
+    assert verdict.intact and verdict.entries == 1 + 5 + 5 + 5 + 1  # and the sample keys enrolled
 
 
 # --- tampering -----------------------------------------------------------------------------------
@@ -79,16 +79,16 @@ def _renumber(payload: bytes, seq: int) -> bytes:
     return str(seq).encode() + payload[payload.index(b"\x1f"):]
 
 
-def _insert_at(engine: Engine, k: int) -> None:
-    """A well-formed entry slipped in at k: the later entries renumbered and re-hashed, its prev correct."""
+def _insert_at(engine: Engine, k: int, rehash: bool = True) -> None:
+    """A well-formed entry slipped in at k: the later entries renumbered (and re-hashed), its prev correct."""
     from models.audit import _entry_hash, canonical
 
     with engine.begin() as conn:
-        later = conn.execute(text("SELECT id, payload FROM auditentry WHERE seq >= :k ORDER BY seq DESC"), {"k": k}).all()
-        for row_id, payload in later:
+        later = conn.execute(text("SELECT id, payload, hash FROM auditentry WHERE seq >= :k ORDER BY seq DESC"), {"k": k}).all()
+        for row_id, payload, stored in later:
             moved = _renumber(bytes(payload), int(bytes(payload).split(b"\x1f")[0]) + 1)
             conn.execute(text("UPDATE auditentry SET payload = :p, hash = :h WHERE id = :i"),
-                         {"p": moved, "h": _entry_hash(moved), "i": row_id})
+                         {"p": moved, "h": _entry_hash(moved) if rehash else stored, "i": row_id})
         prev = conn.execute(text("SELECT hash FROM auditentry WHERE seq = :s"), {"s": k - 1}).scalar_one()
         payload = canonical(k, "2024-03-04T01:00:00.000000Z", None, "system", "issued", None, None, "{}", None, prev)
         conn.execute(text("INSERT INTO auditentry (payload, hash) VALUES (:p, :h)"), {"p": payload, "h": _entry_hash(payload)})
@@ -111,13 +111,15 @@ def _replace(seq: int, old: str, new: str) -> Callable[[Engine], None]:
 
 TAMPERS: list[tuple[str, Callable[[Engine], None], int, str]] = [
     ("edit an entry's details", _replace(7, '"kind"', '"type"'), 7, "altered"),
-    ("edit the actor of the last entry", _replace(16, "vt-ubnd", "ct-ubnd"), 16, "altered"),
+    ("edit the actor of the last entry", _replace(17, "system", "ct-ubnd"), 17, "altered"),
     ("edit the time inside the entry", _replace(4, "T", "t"), 4, "altered"),
     ("edit and recompute the hash", lambda e: (_replace(3, "signed", "rejected")(e), _rehash(e, 3)), 3, "hash recomputed"),
-    ("edit the last entry and recompute its hash", lambda e: (_replace(16, "vt-ubnd", "ct-ubnd")(e), _rehash(e, 16)),
-     16, "does not match the chain head"),
+    ("edit the last entry and recompute its hash", lambda e: (_replace(17, "system", "ct-ubnd")(e), _rehash(e, 17)),
+     17, "does not match the chain head"),
     ("delete an entry", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq = 5"), 5, "missing"),
     ("insert an entry", lambda e: _insert_at(e, 8), 8, "inserted"),
+    ("insert an entry, the later ones renumbered but not re-hashed", lambda e: _insert_at(e, 8, rehash=False), 8,
+     "inserted"),
     ("swap two entries", lambda e: _swap(e, 10), 10, "altered"),
     ("remove the last entries", lambda e: _sql(e, "DELETE FROM auditentry WHERE seq > 13"), 14, "removed from the end"),
     ("truncate the log", lambda e: _sql(e, "DELETE FROM auditentry"), 1, "removed from the end"),
@@ -134,18 +136,20 @@ def test_verify_names_the_entry_that_was_tampered_with(chain_engine: Engine, nam
     assert not verdict.intact
     assert verdict.broken_at == at, verdict
     assert words in verdict.reason, verdict.reason
+    if words == "inserted":  # named at the inserted entry, and only the entries before it counted as verified
+        assert verdict.entries == at - 1 and verdict.reason.startswith(f"entry {at} was inserted")
 
 
 def test_an_entry_added_without_the_head_is_found(chain_engine: Engine) -> None:
     from models.audit import _entry_hash, canonical
 
     with chain_engine.begin() as conn:
-        last = conn.execute(text("SELECT hash FROM auditentry WHERE seq = 16")).scalar_one()
-        payload = canonical(17, "2024-03-05T00:00:00.000000Z", None, "system", "issued", None, None, "{}", None, last)
+        last = conn.execute(text("SELECT hash FROM auditentry WHERE seq = 17")).scalar_one()
+        payload = canonical(18, "2024-03-05T00:00:00.000000Z", None, "system", "issued", None, None, "{}", None, last)
         conn.execute(text("INSERT INTO auditentry (payload, hash) VALUES (:p, :h)"), {"p": payload, "h": _entry_hash(payload)})
     with chain_engine.connect() as conn:
         verdict = verify(conn)
-    assert (verdict.intact, verdict.broken_at) == (False, 17) and "without the head" in verdict.reason
+    assert (verdict.intact, verdict.broken_at) == (False, 18) and "without the head" in verdict.reason
 
 
 @pytest.mark.parametrize("column, value", [("seq", "99"), ("at", "'2024-01-01T00:00:00.000000Z'"), ("document_id", "1")])
@@ -253,9 +257,9 @@ def test_threads_append_one_chain(engine: Engine) -> None:
         t.join()
     with engine.connect() as conn:
         verdict = verify(conn)
-    assert verdict.intact and verdict.entries == 1 + 80
+    assert verdict.intact and verdict.entries == 2 + 80  # the directory loaded, the sample keys enrolled
     with Session(engine) as session:
-        assert session.get(AuditHead, 1).seq == 81
+        assert session.get(AuditHead, 1).seq == 82
 
 
 # --- registers ---------------------------------------------------------------------------------------
@@ -275,7 +279,7 @@ def test_the_outgoing_registers_list_the_seed_chain(chain_engine: Engine) -> Non
     text = lines(open_docx(data))
     assert "SỔ ĐĂNG KÝ VĂN BẢN ĐI" in text and "Năm 2024" in text and "Từ số 374 đến số 374" in text
     assert [name for name, _ in OUTGOING_COLUMNS] == text[text.index("Số, ký hiệu văn bản"):][:10]
-    assert "374/QĐ-UBND" in text and any(t.startswith("In từ vanban. Nhật ký: 16 mục") for t in text)
+    assert "374/QĐ-UBND" in text and any(t.startswith("In từ vanban. Nhật ký: 17 mục") for t in text)
 
 
 def test_a_voided_number_is_shown_with_its_reason(chain_engine: Engine) -> None:
@@ -323,15 +327,15 @@ def test_audit_commands(chain_home: Path, tmp_path: Path) -> None:
     order = [shown.stdout.index(word) for word in ("drafted", "signed", "number_allocated", "issued")]
     assert order == sorted(order) and "cv-vhxh (Đỗ Thị Giang)" in shown.stdout and "5 entries" in shown.stdout
     ok = vanban(chain_home, "audit", "verify")
-    assert ok.returncode == 0 and "intact: 16 entries" in ok.stdout
+    assert ok.returncode == 0 and "intact: 17 entries" in ok.stdout
     later = vanban(chain_home, "audit", "export", "--format", "json", "--since", "01/01/2099")
     assert later.returncode == 0 and json.loads(later.stdout) == []
     earlier = vanban(chain_home, "audit", "export", "--format", "json", "--since", "01/01/2020")
-    assert len(json.loads(earlier.stdout)) == 16
+    assert len(json.loads(earlier.stdout)) == 17
     everything = json.loads(vanban(chain_home, "audit", "export", "--format", "json").stdout)
-    assert [e["seq"] for e in everything] == list(range(1, 17)) and everything[0]["action"] == "directory_loaded"
+    assert [e["seq"] for e in everything] == list(range(1, 18)) and everything[0]["action"] == "directory_loaded"
     csv_text = vanban(chain_home, "audit", "export").stdout
-    assert csv_text.splitlines()[0].startswith("seq,at,at_vietnam,actor,action") and len(csv_text.splitlines()) == 17
+    assert csv_text.splitlines()[0].startswith("seq,at,at_vietnam,actor,action") and len(csv_text.splitlines()) == 18
     runs = vanban(chain_home, "audit", "runs", "374/QĐ-UBND")
     assert runs.returncode == 0 and "no Prefect flow runs" in runs.stdout
     book = vanban(chain_home, "register", "show", "ubnd-tinh", "--year", "2024", "--incoming", "--docx", str(tmp_path / "den.docx"))

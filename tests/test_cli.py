@@ -35,8 +35,9 @@ def test_demo_writes_the_three_documents_identically_twice(tmp_path: Path) -> No
     assert "document-lifecycle run" in first.stdout and "report issued, accepted" in first.stdout
     assert "12/BC-STTTT  12/12/2024  issued  12-BC-STTTT.docx" in first.stdout
     # the chain's 20 entries, 3 distributions (a plan entry each, one per recipient: 3, 34, 3), the assignment
-    # opened, reminded and reported, the Báo cáo's drafting to its receipt (9)
-    assert "pct-vhxh" in first.stdout and "audit log: 74 entries, intact" in first.stdout
+    # opened, reminded and reported, the Báo cáo's drafting to its receipt (9); the sample keys enrolled (1) and a
+    # checkpoint at each of the 4 issues
+    assert "pct-vhxh" in first.stdout and "audit log: 79 entries, intact" in first.stdout
     assert "outbox: 41 messages" in first.stdout
     assert "10/TTr-STTTT │ completed    │ 3 " in first.stdout and "374/QĐ-UBND  │ completed    │ 34 " in first.stdout
     assert "12/BC-STTTT  │ completed    │ 3 " in first.stdout
@@ -63,6 +64,8 @@ def test_a_clerk_drafts_signs_and_issues(tmp_path: Path, home: dict[str, str]) -
     assert drafted.returncode == 0 and "draft #1" in drafted.stdout, drafted.stderr
     rendered = vanban("render", "1", "--out", str(tmp_path / "draft.docx"), env=home)
     assert rendered.returncode == 0 and (tmp_path / "draft.docx").stat().st_size > 5000
+    # the director's own key, and Sở TTTT's, which the văn thư signs the log's checkpoint with at issue
+    assert vanban("keys", "init", "gd-sttt", "sttt", "--as", "vt-sttt", env=home).returncode == 0
     assert vanban("sign", "1", env=home).returncode == 0
     issued = vanban("issue", "1", "--date", "20/02/2024", "--as", "vt-sttt", env=home)
     assert issued.returncode == 0, issued.stderr
@@ -86,6 +89,8 @@ def test_registers_by_year_open_by_themselves_explicitly_and_from_a_legacy_file(
     spec = tmp_path / "ttr.yaml"
     spec.write_text(yaml.safe_dump(seed_spec("submission"), allow_unicode=True), encoding="utf-8")
     assert vanban("draft", str(spec), "--as", "cv-sttt", env=home).returncode == 0
+    # the director's own key, and Sở TTTT's, which the văn thư signs the log's checkpoint with at issue
+    assert vanban("keys", "init", "gd-sttt", "sttt", "--as", "vt-sttt", env=home).returncode == 0
     assert vanban("sign", "1", env=home).returncode == 0
     issued = vanban("issue", "1", "--as", "vt-sttt", env={**home, "VANBAN_TODAY": "2026-01-05"})  # 2024 registers only
     assert issued.returncode == 0 and "01/TTr-STTTT" in issued.stdout, issued.stderr

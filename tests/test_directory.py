@@ -31,9 +31,14 @@ TABLES = (Agency, AgencyVersion, Unit, Official, Position, SigningAuthority, Age
 
 
 def use_database(url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI in this process on the database at ``url``, with the sample keys beside it (sample_database)."""
+    from sqlalchemy.engine import make_url
+
     from models.db import get_engine
 
     monkeypatch.setenv("VANBAN_DATABASE_URL", url)
+    if make_url(url).get_backend_name() == "sqlite":
+        monkeypatch.setenv("VANBAN_KEYSTORE", str(Path(make_url(url).database).parent / "keys"))
     get_settings.cache_clear()
     get_engine.cache_clear()
 

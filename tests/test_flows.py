@@ -16,17 +16,19 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from doc_templates import render_document
-from models.approvals import ApprovalStep, StepStatus, answer, resubmit
+from models.approvals import ApprovalStep, StepStatus, resubmit
 from models.db import make_engine, session_scope
 from models.audit import trail
 from models.document import Document
+from tests.test_approvals import respond
 from tests.test_drafting import seed_spec
 
 
 @pytest.fixture
-def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str]:
+def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str, str]:
+    """A sample database, a files folder and the sample keys' keystore."""
     shutil.copytree(_directory_template, tmp_path / "flowdb")
-    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files")
+    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files"), str(tmp_path / "flowdb" / "keys")
 
 
 def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tuple[str, str], chain_engine: Engine) -> None:  # noqa: ANN001
@@ -35,9 +37,9 @@ def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tupl
 
     from flows.outbox import Outbox
 
-    url, files = flow_db
+    url, files, keys = flow_db
     with prefect_settings(), Outbox() as outbox:
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, relay=outbox.url))
+        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, relay=outbox.url))
     assert outcome["status"] == "report issued, accepted" and outcome["report"]["on_time"] is True
     assert [d["status"] for d in outcome["distribution"]] == ["completed", "completed"]  # the Tờ trình, the QĐ
     assert outcome["report"]["distribution"]["status"] == "completed"
@@ -101,7 +103,7 @@ def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str,
     """What `vanban approve|return|reject` does: record the answer, then wake the waiting run."""
     from flows.human_step import wake
 
-    answer(engine, step.id, actor=actor, decision=decision, text=text)
+    respond(engine, step.id, actor=actor, decision=decision, text=text)
     assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text).endswith("resumed")
 
 
@@ -110,9 +112,9 @@ def decision_request(engine: Engine, **changes: Any):  # noqa: ANN201
 
     spec = seed_spec("decision")  # responds to #1 (10/TTr-STTTT) and approves #2 (11/KH-STTTT)
     spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
-    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd",
-                         issued_on="2024-03-05", database=str(engine.url), files=str(Path(str(engine.url.database)).parent / "files"),
-                         **changes)
+    folder = Path(str(engine.url.database)).parent
+    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd", issued_on="2024-03-05",
+                         database=str(engine.url), files=str(folder / "files"), keystore=str(folder / "keys"), **changes)
 
 
 def new_document_id(engine: Engine) -> int:
@@ -126,25 +128,60 @@ def new_document_id(engine: Engine) -> int:
     raise AssertionError("the flow drafted nothing")
 
 
-def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
-    from flows.decide import decide
+def refused_in_ui(engine: Engine, step: ApprovalStep, run_input: dict[str, Any], refusals: int) -> ApprovalStep:
+    """Answer in the Prefect UI's form; the answer is refused (the ``refusals``-th of the document) and the run
+    waits again at the same step."""
     from prefect import resume_flow_run
 
+    resume_flow_run(UUID(step.flow_run_id), run_input=run_input)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with Session(engine) as session:
+            if len([e for e in trail(session, step.document_id) if e.action == "answer_refused"]) == refusals:
+                break
+        time.sleep(0.3)
+    again = paused_at(engine, step.document_id, step.name)
+    assert again.id == step.id
+    return again
+
+
+def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    import json
+
+    from flows.decide import decide
+    from models.config import get_settings
+    from prefect import resume_flow_run
+    from tests.test_credentials import _enrol_otp
+
+    monkeypatch.setenv("VANBAN_SECRET_KEY", "khoá bí mật của Văn phòng")
+    get_settings.cache_clear()
+    authenticator = _enrol_otp(chain_engine, "cvp")
     thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
     doc_id = new_document_id(chain_engine)
     review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
-    # answered in the Prefect UI by someone who may not answer: refused, recorded, still waiting
-    resume_flow_run(UUID(review.flow_run_id), run_input={"decision": "approve", "answered_by": "gd-sttt"})
-    time.sleep(1)
-    review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
-    with Session(chain_engine) as session:
-        assert [e.actor for e in trail(session, doc_id) if e.action == "answer_refused"] == ["gd-sttt"]
-    clerk_answers(chain_engine, review, "cvp", "approve", "Đạt")
+    # answered in the Prefect UI by someone who may not answer, then by cvp with no code and with a wrong one: each
+    # refused, recorded, and the run waits on
+    wrong = next(c for c in ("000000", "111111", "222222") if not authenticator.verify(c, valid_window=1))
+    for n, run_input in enumerate([{"decision": "approve", "answered_by": "gd-sttt"},
+                                   {"decision": "approve", "answered_by": "cvp"},
+                                   {"decision": "approve", "answered_by": "cvp", "otp": wrong}], start=1):
+        review = refused_in_ui(chain_engine, review, run_input, n)
+    resume_flow_run(UUID(review.flow_run_id), run_input={"decision": "approve", "answered_by": "cvp", "text": "Đạt",
+                                                         "otp": authenticator.now()})
     signing = paused_at(chain_engine, doc_id, "Ký ban hành")
+    # the signature is never given in the form: the signer signs with his key
+    signing = refused_in_ui(chain_engine, signing, {"decision": "approve", "answered_by": "pct-vhxh", "otp": "123456"}, 4)
     clerk_answers(chain_engine, signing, "pct-vhxh", "approve")
     thread.join(timeout=90)
     assert "error" not in box, box.get("error")
     assert box["result"]["status"] == "issued" and box["result"]["documents"][0]["number"] == 375
+    with Session(chain_engine) as session:
+        entries = [(e.action, e.actor, json.loads(e.details)) for e in trail(session, doc_id)
+                   if e.action in ("answer_refused", "approved")]
+    assert [(a, actor, d.get("rule") or d["proof"]) for a, actor, d in entries] == [
+        ("answer_refused", "gd-sttt", "approval.not-authorized"), ("answer_refused", "cvp", "totp.invalid"),
+        ("answer_refused", "cvp", "totp.invalid"), ("approved", "cvp", "totp"),
+        ("answer_refused", "pct-vhxh", "proof.sign-needs-key"), ("approved", "pct-vhxh", "key")]
 
 
 def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
@@ -192,11 +229,11 @@ def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_e
         doc = draft_document(session, spec, actor="cv-vhxh")
         first = submit(session, doc, actor="cv-vhxh")
         doc_id, first_id = doc.id, first.id
-    answer(chain_engine, first_id, actor="cvp", decision="approve")
+    respond(chain_engine, first_id, actor="cvp", decision="approve")
     with Session(chain_engine) as session:
         sign_id = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id,
                                                           ApprovalStep.status == StepStatus.PENDING)).one().id
-    answer(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
+    respond(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
     outcome = decide(decision_request(chain_engine, document=doc_id))
     assert outcome["status"] == "issued" and outcome["documents"][0]["number"] == 375
     # run once more (a retry after a crash at the end): the document is issued once, with one number
@@ -219,7 +256,8 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
     out = tmp_path / "out"
     demo = subprocess.Popen([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--manual"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}"}
+    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}",
+             "VANBAN_KEYSTORE": str(out / ".vanban" / "keys")}  # the demo enrolled the sample officials there
     answered: list[str] = []
     deadline = time.monotonic() + 300
     try:
@@ -249,8 +287,8 @@ def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: t
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from models.register import RegisterEntry
 
-    url, files = flow_db
-    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, with_report=False)))
+    url, files, keys = flow_db
+    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, with_report=False)))
             for _ in range(2)]
     for thread, _ in runs:
         thread.join(timeout=300)

@@ -52,6 +52,9 @@ def test_a_clerk_of_the_new_department_works_in_2026(tmp_path: Path) -> None:
         staff = json.loads(vanban("directory", "officials", "--json", env=env).stdout)
         assert "cv-skhcn" in {o["code"] for o in staff} and "ct-ubnd" not in {o["code"] for o in staff}
 
+        # the signers' own keys, and the issuing agencies' (the log's checkpoints at issue)
+        enrolled = vanban("keys", "init", "gd-skhcn", "pct-khcn", "skhcn", "ubnd-tinh", "--as", "vt-skhcn", env=env)
+        assert enrolled.returncode == 0, enrolled.stderr
         drafted = vanban("draft", str(tmp_path / "letter.yaml"), "--as", "cv-skhcn", env=env)
         assert drafted.returncode == 0, drafted.stderr
         assert vanban("sign", "1", env=env).returncode == 0

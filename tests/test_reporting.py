@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import func, select
 
 from flows.outbox import Outbox
-from models.approvals import Decision, answer, open_acceptance
+from models.approvals import Decision, open_acceptance
 from models.assignments import Assignment, AssignmentNotice, AssignmentState, NoticeKind, notices_due, overview
 from models.audit import AuditEntry
 from models.db import make_engine, session_scope
@@ -30,6 +30,7 @@ from models.register import RegisterEntry
 from models.reporting import compose_report
 from models.sample_data import SEED_CHAIN_FILE, read_yaml
 from models.signing import sign_document
+from tests.test_approvals import respond
 from tests.test_drafting import seed_spec
 
 DEADLINE = date(2024, 12, 15)  # the demo's deadline: a Sunday
@@ -133,7 +134,7 @@ def report(engine: Engine, tmp_path: Path, box: Outbox, issued_on: date, approve
     return report_implementation(ImplementationReport(
         report={**sample_report(), "assignment": the_assignment(engine).id}, drafted_by="cv-sttt", issued_by="vt-sttt",
         issued_on=issued_on, auto_approvers=approvers, relay=box.url, database=str(engine.url),
-        files=str(tmp_path / "db" / "files")))
+        files=str(tmp_path / "db" / "files"), keystore=str(tmp_path / "db" / "keys")))
 
 
 def test_reminders_escalation_and_a_late_report(prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
@@ -324,9 +325,9 @@ def test_the_office_returns_a_report_and_the_assignment_reopens(chain_engine: En
         step = open_acceptance(session, bc, name="Tiếp nhận báo cáo", approvers=("leaders:vp-ubnd",), actor="vt-sttt")
         step_id, bc_id = step.id, bc.id
     with pytest.raises(RuleViolation) as exc:
-        answer(chain_engine, step_id, actor="pcvp-vhxh", decision=Decision.REJECT, text="không")
+        respond(chain_engine, step_id, actor="pcvp-vhxh", decision=Decision.REJECT, text="không")
     assert exc.value.rule == "approval.accept-no-reject"
-    answer(chain_engine, step_id, actor="pcvp-vhxh", decision=Decision.RETURN, text="Bổ sung số liệu nhiệm vụ 3")
+    respond(chain_engine, step_id, actor="pcvp-vhxh", decision=Decision.RETURN, text="Bổ sung số liệu nhiệm vụ 3")
     a = the_assignment(chain_engine)
     assert a.state is AssignmentState.OPEN and a.report_id is None
     with session_scope(chain_engine) as session:

@@ -1,15 +1,17 @@
 """`vanban`: the clerk's command line, a thin face over the services in `models/` (the same the flows call).
 
 Each area of commands is a module with its own Typer app; this package only assembles them. Commands of most
-areas sit at the top level (`vanban issue`, `vanban distribute`); `db`, `directory`, `audit` and `receipts`
-are groups. An area module never imports this package back: the shared pieces are in `flows.cli.common`.
+areas sit at the top level (`vanban issue`, `vanban distribute`); `db`, `directory`, `audit`, `calendar`, `keys`
+and `receipts` are groups. An area module never imports this package back: the shared pieces are in `flows.cli.common`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from flows.cli import approvals, audit, calendar, check, db, directory, distribution, documents, registers, reporting, running
+from flows.cli import (
+    approvals, audit, calendar, check, db, directory, distribution, documents, keys, registers, reporting, running,
+)
 
 app = typer.Typer(help="vanban — Vietnamese administrative documents from draft to issue (Decree 30/2020/NĐ-CP).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
@@ -19,4 +21,5 @@ app.add_typer(db.app, name="db")
 app.add_typer(directory.app, name="directory")
 app.add_typer(audit.app, name="audit")
 app.add_typer(calendar.app, name="calendar")
+app.add_typer(keys.app, name="keys")
 app.add_typer(distribution.receipts_app, name="receipts")

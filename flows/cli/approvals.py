@@ -8,7 +8,9 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import Actor, AnswerAs, DocRef, add_row, console, ready_engine, user_errors, vietnam_time
+from flows.cli.common import (
+    Actor, AnswerAs, DocRef, add_row, console, passphrase, ready_engine, user_errors, vietnam_time,
+)
 from models.db import session_scope
 from models.document import find_document
 
@@ -67,9 +69,13 @@ def approvals(as_json: Annotated[bool, typer.Option("--json", help="As JSON for 
 
 
 def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
-    from models.approvals import answer
+    """The official's key (in VANBAN_KEYSTORE) signs the answer; vanban verifies it, then records it."""
+    from models.approvals import answer_with_key
+    from models.config import get_settings
 
-    answered = answer(ready_engine(), step, actor=actor, decision=decision, text=text)
+    keystore = get_settings().keystore_dir
+    answered = answer_with_key(ready_engine(), step, actor=actor, decision=decision, text=text, keystore=keystore,
+                               passphrase=passphrase(f"{actor}'s key in {keystore}"))
     console.print(f"step #{answered.id} ({answered.name}) {answered.status.value} by {actor}")
     if answered.flow_run_id:  # a flow waits on this step: wake it (the answer is already recorded)
         from flows.human_step import wake
@@ -81,7 +87,7 @@ def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
 @app.command("approve")
 @user_errors
 def approve(step: int, actor: AnswerAs, comment: Annotated[str | None, typer.Option(help="Optional comment")] = None) -> None:
-    """Approve a pending step (at the signing step, this signs the document)."""
+    """Approve a pending step (at the signing step, this signs the document), signed with your key."""
     _answer(step, actor, "approve", comment)
 
 

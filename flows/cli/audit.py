@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from flows.cli.common import DocRef, add_row, console, err, ready_engine, user_errors, vietnam_time
+from flows.cli.common import (
+    Actor, DocRef, add_row, console, err, passphrase, ready_engine, user_errors, vietnam_time,
+)
 from models.db import session_scope
 from models.directory import Official
 from models.document import find_document
@@ -43,25 +45,91 @@ def audit_show(document: DocRef) -> None:
 
 @app.command("verify")
 @user_errors
-def audit_verify() -> None:
-    """Recompute the hash chain. Exit 0 when intact; 1 naming the first entry that breaks it."""
+def audit_verify(
+    against: Annotated[Path | None, typer.Option(help="A checkpoint kept outside the database (vanban audit checkpoint "
+                                                      "--export): prove nothing was rewritten, truncated or wiped since")] = None,
+    files: Annotated[bool, typer.Option("--files", help="Also read every stored file and compare it with its recorded SHA-256")] = False,
+) -> None:
+    """Recompute the hash chain. Exit 0 when intact; 1 naming the first entry that breaks it, what differs from
+    the checkpoint, or the stored files that no longer match."""
+    import json
+
     from sqlalchemy.exc import DBAPIError
 
     from models.audit import verify
+    from models.checkpoints import file_problems, verify_against
+    from models.config import get_settings
 
+    checkpoint = None
+    if against is not None:
+        try:
+            checkpoint = json.loads(against.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise RuleViolation("against", "file.read", f"cannot read {against}: {exc.strerror}") from None
+        except ValueError:
+            raise RuleViolation("against", "checkpoint.format", f"{against} is not a checkpoint (JSON)") from None
     engine = ready_engine()
     try:
         with engine.connect() as connection:
             verdict = verify(connection)
+            differs = verify_against(connection, checkpoint) if checkpoint is not None else []
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise VanbanError(f"the audit log cannot be read ({reason}): its tables were changed or removed") from None
+    broken = []
+    if files:
+        with session_scope(engine) as session:
+            broken = file_problems(session, get_settings().files_dir)
     if verdict.intact:
         console.print(f"audit log intact: {verdict.entries} entries, last hash {verdict.head_hash}")
-        return
-    err.print(f"[bold red]audit log broken at entry {verdict.broken_at}:[/] {escape(verdict.reason)} "
-              f"({verdict.entries} entries verified before it)")
-    raise typer.Exit(1)
+    else:
+        err.print(f"[bold red]audit log broken at entry {verdict.broken_at}:[/] {escape(verdict.reason)} "
+                  f"({verdict.entries} entries verified before it)")
+    for problem in differs:
+        err.print(f"[bold red]against {escape(str(against))}:[/] {escape(problem)}")
+    if checkpoint is not None and not differs:
+        console.print(f"matches the checkpoint in {against} (entry {checkpoint['seq']}, "
+                      f"{vietnam_time(checkpoint['details']['at'])}, signed by {checkpoint['details']['agency']})")
+    for problem in broken:
+        err.print(f"[bold red]file:[/] {escape(problem)}")
+    if files and not broken:
+        console.print("every stored file matches its recorded SHA-256")
+    if not verdict.intact or differs or broken:
+        raise typer.Exit(1)
+
+
+@app.command("checkpoint")
+@user_errors
+def audit_checkpoint(
+    agency: Annotated[str | None, typer.Option(help="Make a new checkpoint signed with this agency's key (in your keystore)")] = None,
+    actor: Actor = "system",
+    export: Annotated[Path | None, typer.Option(help="Write the latest checkpoint to this file, to keep outside the database")] = None,
+) -> None:
+    """Anchor the log: a checkpoint (the chain's head and a digest of documents, register entries and file hashes)
+    signed by an agency's key; one is also made at every issue. --export writes the latest to a file."""
+    import json
+
+    from models.checkpoints import checkpoint_now, export as export_checkpoint, latest
+    from models.config import get_settings
+
+    if agency is None and export is None:
+        raise RuleViolation("agency", "checkpoint.what", "say --agency CODE to make a checkpoint, --export FILE to write "
+                                                         "the latest, or both")
+    engine = ready_engine()
+    if agency is not None:
+        keystore = get_settings().keystore_dir
+        secret = passphrase(f"{agency}'s key in {keystore}")
+        with session_scope(engine) as session:
+            made = checkpoint_now(session, agency, keystore, secret, actor=actor)
+        console.print(f"checkpoint: entry {made.seq}, covering {made.seq - 1} entries, signed by {agency}")
+    if export is not None:
+        with session_scope(engine) as session:
+            data = export_checkpoint(session, latest(session))
+        try:
+            export.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        except OSError as exc:
+            raise RuleViolation("export", "file.write", f"cannot write {export}: {exc.strerror}") from None
+        console.print(f"checkpoint of entry {data['seq']} written to {export}: keep it outside the database")
 
 
 @app.command("export")

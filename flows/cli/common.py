@@ -54,6 +54,20 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def passphrase(whose: str) -> str:
+    """The passphrase that opens a key in the keystore: VANBAN_KEY_PASSPHRASE (automation), else typed, hidden."""
+    import os
+
+    given = os.environ.get("VANBAN_KEY_PASSPHRASE")
+    if given:
+        return given
+    try:
+        return typer.prompt(f"passphrase of {whose}", hide_input=True, err=True)
+    except typer.Abort:  # nothing to read (no terminal, end of input)
+        raise RuleViolation("passphrase", "keys.passphrase-needed",
+                            "type the keystore's passphrase, or set VANBAN_KEY_PASSPHRASE") from None
+
+
 def ready_engine() -> Engine:
     """The configured database with its schema checked; a brand-new, empty database is migrated."""
     engine = get_engine()

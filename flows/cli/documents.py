@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from flows.cli.common import Actor, DocRef, add_row, console, ready_engine, user_errors
+from flows.cli.common import Actor, DocRef, add_row, console, passphrase, ready_engine, user_errors
 from models.config import get_settings, today
 from models.db import session_scope
 from models.document import Document, find_document
@@ -57,14 +57,12 @@ def sign(
     signer: Annotated[str | None, typer.Option(help="Official code; default the draft's planned signer")] = None,
     form: Annotated[AuthorityForm | None, typer.Option(help="Authority form")] = None,
 ) -> None:
-    """Record the signature of a draft (the signer's authority is checked)."""
-    from models.approvals import refuse_outside_chain
-    from models.signing import sign_document
+    """Sign a draft outside any approval chain, with the signer's key (his authority is checked)."""
+    from models.approvals import sign_with_key
 
-    with session_scope(ready_engine()) as session:
-        doc = find_document(session, document)
-        refuse_outside_chain(session, doc)
-        doc = sign_document(session, doc, signer, form)
+    keystore = get_settings().keystore_dir
+    doc = sign_with_key(ready_engine(), document, signer=signer, form=form, keystore=keystore,
+                        passphrase=passphrase(f"{signer or 'the signer'}'s key in {keystore}"))
     console.print(f"document #{doc.id} signed ({doc.authority_form.value})")
 
 
@@ -75,13 +73,16 @@ def issue(
     on: Annotated[str | None, typer.Option("--date", help="Date of issue, DD/MM/YYYY; default today (Vietnam time)")] = None,
     actor: Actor = "system",
 ) -> None:
-    """Number the signed document from its register, date it and produce the issued DOCX."""
-    from models.issuing import issue_document
+    """Number the signed document from its register, date it and produce the issued DOCX; the audit log is
+    checkpointed with the issuing agency's key (in your keystore) in the same step."""
+    from models.checkpoints import issue_sealed
 
     issued_on = parse_date(on, "date") if on else today()
+    settings = get_settings()
+    secret = passphrase(f"the issuing agency's key in {settings.keystore_dir}")
     with session_scope(ready_engine()) as session:
-        entry, record = issue_document(session, find_document(session, document), issued_on, get_settings().files_dir,
-                                       actor=actor)
+        entry, record = issue_sealed(session, find_document(session, document), issued_on, settings.files_dir,
+                                     keystore=settings.keystore_dir, passphrase=secret, actor=actor)
     console.print(f"issued as {entry.number_symbol} on {short_date(issued_on)}: {record.filename} (sha256 {record.sha256})")
 
 

@@ -108,8 +108,11 @@ def demo(
     (document-lifecycle): 10/TTr-STTTT, 11/KH-STTTT, 374/QĐ-UBND and Sở TTTT's Báo cáo on it, as DOCX in OUT;
     each issued document is distributed to its Nơi nhận through a mail server on loopback that writes
     OUT/outbox/*.eml, and the decision's assignment is tracked (a reminder) until the report closes it."""
+    import os
+
     from flows.outbox import Outbox
     from models.audit import verify
+    from models.credentials import SAMPLE_PASSPHRASE, enrol_sample
     from models.sample_data import load_directory
     from models.views import chain_summary
 
@@ -126,15 +129,24 @@ def demo(
             if session.exec(select(Document)).first() is not None:
                 raise RuleViolation("database", "demo.fresh", "the demo needs a fresh database; this one holds documents")
             counts = load_directory(session)
-    console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items()))
+        # the sample officials' keys in the demo's own keystore, under the sample passphrase unless one is set: the
+        # flow's automatic answers (and, with --manual, the clerk's) are signed with them
+        secret = os.environ.setdefault("VANBAN_KEY_PASSPHRASE", SAMPLE_PASSPHRASE)
+        shutil.rmtree(home / "keys", ignore_errors=True)
+        with session_scope(engine) as session:
+            enrolled = enrol_sample(session, home / "keys", secret)
+    console.print("sample directory loaded: " + ", ".join(f"{n} {k}" for k, n in counts.items())
+                  + f"; {enrolled} sample keys enrolled in {home / 'keys'}")
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
-    request = seed_lifecycle(database=database, files=str(home / "files"))
+    request = seed_lifecycle(database=database, files=str(home / "files"), keystore=str(home / "keys"))
     if manual:
         request.auto_approvers = []
         console.print("manual mode: answer each human step from another terminal, with the same VANBAN_HOME and\n"
-                      f"  VANBAN_DATABASE_URL={database}\n  vanban approvals   then   vanban approve ID --as CODE")
+                      f"  VANBAN_DATABASE_URL={database}\n  VANBAN_KEYSTORE={home / 'keys'}  (passphrase: "
+                      f"VANBAN_KEY_PASSPHRASE, the sample's is {SAMPLE_PASSPHRASE})\n"
+                      "  vanban approvals   then   vanban approve ID --as CODE")
     with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status, \
             Outbox(out / "outbox") as outbox:
         request.relay = outbox.url
