@@ -13,9 +13,10 @@ from models.directory import (
 )
 from models.document import Addressee, Document, DocumentLink, GeneratedFile
 from models.incoming import IncomingEntry
+from models.lease import Lease
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Delivery", "IncomingEntry", "Lease", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

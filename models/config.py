@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Read from the environment: ``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``,
     ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``, ``VANBAN_TODAY``,
-    ``VANBAN_CALENDAR_FILE``."""
+    ``VANBAN_CALENDAR_FILE``, ``VANBAN_RECEIPT_KEY_FILE``."""
 
     model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
 
@@ -38,6 +38,8 @@ class Settings(BaseSettings):
                                                          "default the real date in VANBAN_TIMEZONE")
     calendar_file: Path | None = Field(default=None, description="The agency's public-sector announcements of days "
                                        "off and moved days; default calendar.yaml in the data directory")
+    receipt_key_file: Path | None = Field(default=None, description="The secret receipt tokens are derived from "
+                                          "(made on first use); default receipt.key in the data directory")
 
     @property
     def database(self) -> str:
@@ -52,6 +54,11 @@ class Settings(BaseSettings):
     def calendar_path(self) -> Path:
         """Where ``vanban calendar announce`` records the agency's announcements (joined with vanban's own)."""
         return self.calendar_file or self.home / "calendar.yaml"
+
+    @property
+    def receipt_key_path(self) -> Path:
+        """The receipt key: every process that sends or checks receipts must read the same file."""
+        return self.receipt_key_file or self.home / "receipt.key"
 
 
 @lru_cache
