@@ -760,6 +760,38 @@ def test_the_receipt_token_is_an_hmac_under_a_key_outside_the_database(tmp_path:
         receipt_key()
 
 
+def test_receipts_serve_stays_on_loopback_unless_told(monkeypatch: pytest.MonkeyPatch, _chain_template: Path,
+                                                     tmp_path: Path) -> None:
+    """Any address but loopback needs --public, and then a warning; a port it cannot take is one line."""
+    import shutil
+    import socket
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.cli.distribution import is_loopback
+    from models.config import get_settings
+    from models.db import get_engine
+
+    assert [is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "localhost", "0.0.0.0", "192.168.1.5",
+                                     "vanban.example")] == [True, True, True, True, False, False, False]
+    shutil.copytree(_chain_template, tmp_path / "home")
+    monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("COLUMNS", "300")
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    refused = CliRunner().invoke(app, ["receipts", "serve", "--host", "0.0.0.0"])
+    assert refused.exit_code == 1
+    assert "host: 0.0.0.0 is not a loopback address" in refused.stderr and "(receipts.public-needs-flag)" in refused.stderr
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        public = CliRunner().invoke(app, ["receipts", "serve", "--host", "0.0.0.0", "--port", port, "--public"])
+    assert public.exit_code == 1 and "warning: receipts listen on 0.0.0.0, reachable from other machines" in public.stderr
+    assert f"port: cannot listen on 0.0.0.0:{port}: Address already in use (receipts.cannot-listen)" in public.stderr
+
+
 def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil

@@ -259,7 +259,11 @@ def receipts_serve(
                                 "add --public if that is meant")
         err.print(f"[bold yellow]warning:[/] receipts listen on {escape(host)}, reachable from other machines: only a "
                   "message's receipt token acknowledges it, but serve it behind TLS (a reverse proxy) and a rate limit")
-    server = receipt_server(ready_engine(), host, port)
+    engine = ready_engine()
+    try:
+        server = receipt_server(engine, host, port)
+    except OSError as exc:
+        raise RuleViolation("port", "receipts.cannot-listen", f"cannot listen on {host}:{port}: {exc.strerror}") from None
     console.print(f"receipts: POST http://{host}:{server.server_address[1]}/receipts  (Ctrl+C to stop)")
     try:
         server.serve_forever()
