@@ -1,7 +1,9 @@
 """Reads any DOCX into what the Decree 30 rules look at: page setup, headers, and the paragraphs of each
 component (agency, Quốc hiệu, Số, date, type name, căn cứ, body, Nơi nhận, signer), each with its
 effective formatting — direct formatting, then the character style, the paragraph style chain, the
-document defaults and the theme fonts, as Word resolves them.
+document defaults and the theme fonts, as Word resolves them — and its geometry: the width it is set in,
+its lines, its height, so the rule lines can be measured against the text they underline and the pages
+counted (docs/layout.md).
 
 Works on the XML (lxml) rather than python-docx proxies: the checker must stay near the cost of opening.
 """
@@ -9,6 +11,7 @@ Works on the XML (lxml) rather than python-docx proxies: the checker must stay n
 from __future__ import annotations
 
 import io
+import math
 import re
 import unicodedata
 import zipfile
@@ -20,11 +23,17 @@ from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml.ns import qn
 from lxml import etree
 
+from doc_templates import text_width
+from doc_templates.text_width import ASCENT_EM, LINE_EM
 from models.errors import VanbanError
 from models.kinds import KINDS, Heading
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 _ON = {None, "1", "true", "on"}
+DEFAULT_SIZE = 10.0  # Word's size for text that no style sizes
+DEFAULT_CELL_MARGIN = 108  # twips: Word's left and right cell margins when a table sets none
+EMU_PER_PT = 12700
+WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 # Type names as printed (ô 5a) → their kind, from the kinds table (models/kinds.py)
 KIND_OF_TYPE = {unicodedata.normalize("NFC", k.name.upper()): k.kind.value for k in KINDS.values()
                 if k.heading in (Heading.TITLE, Heading.TYPE_ONLY)}
@@ -60,6 +69,14 @@ class Para:
     bottom_border: bool
     place: str  # "body", "header-table", "closing-table", "table", "nested-table"
     cell: tuple[int, int] | None = None
+    left_pt: float = 0.0  # indents
+    right_pt: float = 0.0
+    bottom_space_pt: float = 0.0  # how far its bottom border lies under the text
+    mark_size: float | None = None  # the paragraph mark's size: how tall an empty paragraph is
+    line_pt: float | None = None  # a line height given in points ...
+    line_exact: bool = False  # ... exactly, or at least
+    breaks_page: bool = False  # a page break in it, or before it
+    box_pt: float = 0.0  # the width it is set in: the text area, or its cell less the cell margins
 
     @property
     def shown(self) -> str:
@@ -69,6 +86,43 @@ class Para:
     @property
     def text_runs(self) -> list[Run]:
         return [r for r in self.runs if r.text.strip()]
+
+    @property
+    def size_pt(self) -> float:
+        """The size its lines are set at: the largest of its text, or its mark's when it has none."""
+        return max((r.size or DEFAULT_SIZE for r in self.text_runs), default=self.mark_size or DEFAULT_SIZE)
+
+    @cached_property
+    def line_widths(self) -> list[float]:
+        """The printed width of each of its lines (text_width wraps it in its box)."""
+        runs = [(r.text.upper() if r.caps else r.text, r.size or DEFAULT_SIZE, r.bold) for r in self.runs]
+        return text_width.line_widths(runs, self.box_pt - self.left_pt - self.right_pt,
+                                      first_line_pt=self.first_line_cm * 567 / 20)
+
+    def centre_pt(self, width: float) -> float:
+        """Where a line ``width`` wide of this paragraph has its centre, from the left edge of its box."""
+        inner = self.box_pt - self.left_pt - self.right_pt
+        if self.align == "center":
+            return self.left_pt + inner / 2
+        if self.align in ("right", "end"):
+            return self.box_pt - self.right_pt - width / 2
+        return self.left_pt + width / 2
+
+    @property
+    def height_pt(self) -> float:
+        """How tall it prints: its lines at their line height, and its spacing before and after."""
+        natural = LINE_EM * self.size_pt * (self.line or 1.0)
+        line = natural if self.line_pt is None else self.line_pt if self.line_exact else max(self.line_pt, natural)
+        return self.before_pt + len(self.line_widths) * line + self.after_pt
+
+
+@dataclass
+class RuleLine:
+    """A rule line under a line of text (the agency name, the Tiêu ngữ, the trích yếu), measured against the text
+    it underlines, in points; None where a drawn shape does not say."""
+    length_pt: float | None
+    offset_pt: float | None  # its centre less the centre of the text's longest line
+    drop_pt: float | None  # from the baseline of the text's last line down to the rule
 
 
 @dataclass
@@ -88,14 +142,14 @@ class Layout:
     agency: list[Para] = field(default_factory=list)
     quoc_hieu: Para | None = None
     tieu_ngu: Para | None = None
-    tieu_ngu_rule: bool = False
-    agency_rule: bool = False
+    tieu_ngu_rule: RuleLine | None = None
+    agency_rule: RuleLine | None = None
     number: Para | None = None
     date: Para | None = None
     vv: Para | None = None
     type_name: Para | None = None
     subject: Para | None = None
-    subject_rule: bool = False
+    subject_rule: RuleLine | None = None
     attached_note: Para | None = None
     authority: Para | None = None
     bases: list[Para] = field(default_factory=list)
@@ -108,8 +162,17 @@ class Layout:
     signer_lines: list[Para] = field(default_factory=list)
     signer_name: Para | None = None
     parties: list[list[Para]] = field(default_factory=list)  # two-party kinds: each column's lines, name last
-
     title: str = ""  # the core properties' title: vanban writes the kind's name there ('Thư công 06/UBND-VP')
+    content_height_pt: float = 0.0  # every paragraph and table row, stacked
+    page_breaks: int = 0
+
+    @property
+    def pages(self) -> int:
+        """How many pages it prints on, estimated: after each explicit page break a new page, and the height of its
+        lines against the height of the text area (keeping lines together can only add pages)."""
+        area = (self.page_height_mm or 297) - (self.margins_mm.get("top") or 0) - (self.margins_mm.get("bottom") or 0)
+        by_height = math.ceil(self.content_height_pt / (area * 72 / 25.4)) if area > 0 else 1
+        return max(1 + self.page_breaks, by_height, 1)
 
     @cached_property
     def kind(self) -> str:
@@ -238,7 +301,8 @@ def _first(chain: list[etree._Element], tag: str) -> etree._Element | None:
     return None
 
 
-def _para(styles: _Styles, p: etree._Element, place: str, cell: tuple[int, int] | None = None) -> Para:
+def _para(styles: _Styles, p: etree._Element, place: str, cell: tuple[int, int] | None = None, *,
+          box_pt: float = 0.0) -> Para:
     pstyle = styles.para_style(p)
     runs: list[Run] = []
     for r in p.iter(f"{W}r"):
@@ -268,19 +332,83 @@ def _para(styles: _Styles, p: etree._Element, place: str, cell: tuple[int, int] 
                           if e.find(f"{W}spacing") is not None and e.find(f"{W}spacing").get(f"{W}after") is not None), "0")
     line_el = next((e.find(f"{W}spacing") for e in pchain
                     if e.find(f"{W}spacing") is not None and e.find(f"{W}spacing").get(f"{W}line") is not None), None)
-    line = None
-    if line_el is not None and line_el.get(f"{W}lineRule", "auto") == "auto":
+    line = line_pt = None
+    rule = line_el.get(f"{W}lineRule", "auto") if line_el is not None else None
+    if rule == "auto":
         line = int(line_el.get(f"{W}line")) / 240
-    border = p.find(f"{W}pPr/{W}pBdr")
+    elif rule is not None:
+        line_pt = int(line_el.get(f"{W}line")) / 20
+    top, bottom = (_border(p, side) for side in ("top", "bottom"))
+    # the mark's own properties, then the paragraph style's and the defaults (a w:p has no w:rPr of its own)
+    mark = _first([e for e in (p.find(f"{W}pPr/{W}rPr"), *styles.rpr_chain(p, pstyle)) if e is not None], "sz")
     text = "".join(r.text for r in runs)
     return Para(
         el=p, text=unicodedata.normalize("NFC", text), runs=runs,
         align=jc.get(f"{W}val") if jc is not None else "left", first_line_cm=first / 567,
         before_pt=int(spacing_before) / 20, after_pt=int(spacing_after) / 20, line=line,
-        top_border=border is not None and border.find(f"{W}top") is not None,
-        bottom_border=border is not None and border.find(f"{W}bottom") is not None,
+        top_border=top is not None, bottom_border=bottom is not None,
         place=place, cell=cell,
+        left_pt=_twips_pt(pchain, "ind", ("left", "start")), right_pt=_twips_pt(pchain, "ind", ("right", "end")),
+        bottom_space_pt=float(bottom.get(f"{W}space", 0) or 0) if bottom is not None else 0.0,
+        mark_size=int(mark.get(f"{W}val")) / 2 if mark is not None and mark.get(f"{W}val", "").isdigit() else None,
+        line_pt=line_pt, line_exact=rule == "exact", box_pt=box_pt,
+        breaks_page=bool(_on(_first(pchain, "pageBreakBefore"))) or _ends_section_on_new_page(p) or any(
+            br.get(f"{W}type") == "page" for br in p.iter(f"{W}br")),
     )
+
+
+def _ends_section_on_new_page(p: etree._Element) -> bool:
+    """A section break in the paragraph, after which the next section starts on a new page (not 'continuous')."""
+    sect = p.find(f"{W}pPr/{W}sectPr")
+    kind = sect.find(f"{W}type") if sect is not None else None
+    return sect is not None and (kind is None or kind.get(f"{W}val") != "continuous")
+
+
+def _cell_padding(styles: _Styles, tbl: etree._Element) -> float:
+    """A table's left and right cell margins together, in points: its own, its style's, or Word's default."""
+    style = tbl.find(f"{W}tblPr/{W}tblStyle")
+    levels = [tbl.find(f"{W}tblPr")] + [s.find(f"{W}tblPr") for s in styles.chain(style.get(f"{W}val") if style is not None else None)]
+    total = 0.0
+    for sides in (("left", "start"), ("right", "end")):
+        margins = [e.find(f"{W}tblCellMar/{W}{side}") for e in levels if e is not None for side in sides]
+        width = next((m.get(f"{W}w") for m in margins if m is not None and (m.get(f"{W}w") or "").isdigit()), None)
+        total += int(width if width is not None else DEFAULT_CELL_MARGIN) / 20
+    return total
+
+
+def _tc_width(tc: etree._Element) -> float:
+    """A cell's own width in points, when given in twips (a table without a grid)."""
+    width = tc.find(f"{W}tcPr/{W}tcW")
+    value = width.get(f"{W}w", "") if width is not None and width.get(f"{W}type", "dxa") == "dxa" else ""
+    return int(value) / 20 if value.isdigit() else 0.0
+
+
+def _row_height(row: etree._Element, content_pt: float) -> float:
+    """A table row's height: its tallest cell's content, unless the row sets its height (exactly, or at least)."""
+    given = row.find(f"{W}trPr/{W}trHeight")
+    value = given.get(f"{W}val", "") if given is not None else ""
+    if not value.isdigit():
+        return content_pt
+    return int(value) / 20 if given.get(f"{W}hRule") == "exact" else max(int(value) / 20, content_pt)
+
+
+def _border(p: etree._Element, side: str) -> etree._Element | None:
+    """The paragraph's own border on ``side``, unless it is switched off."""
+    found = p.find(f"{W}pPr/{W}pBdr/{W}{side}")
+    return found if found is not None and found.get(f"{W}val") not in ("nil", "none") else None
+
+
+def _twips_pt(chain: list[etree._Element], tag: str, names: tuple[str, ...]) -> float:
+    """The first of the attributes ``names`` of ``tag`` the chain sets, in points (0 when none does)."""
+    for e in chain:
+        found = e.find(f"{W}{tag}")
+        if found is None:
+            continue
+        for name in names:
+            value = found.get(f"{W}{name}")
+            if value is not None and value.lstrip("-").isdigit():
+                return int(value) / 20
+    return 0.0
 
 
 def _inside(el: etree._Element, stop: etree._Element, tag: str) -> bool:
@@ -346,21 +474,35 @@ def read_layout(data: bytes) -> Layout:
         value = el.get(f"{W}{attr}") if el is not None else None
         return int(value) * 25.4 / 1440 if value not in (None, "") and value.lstrip("-").isdigit() else None
 
+    text_width = ((mm(pg, "w") or 210) - (mm(mar, "left") or 0) - (mm(mar, "right") or 0)) * 72 / 25.4
     paragraphs: list[Para] = []
     tables = [b for b in _blocks(body) if b.tag == f"{W}tbl"]
     nested = 0
+    height = 0.0  # the content stacked, to count the pages
     for block in _blocks(body):
         if block.tag == f"{W}p":
-            paragraphs.append(_para(styles, block, "body"))
+            paragraphs.append(_para(styles, block, "body", box_pt=text_width))
+            height += paragraphs[-1].height_pt
         elif block.tag == f"{W}tbl":
             place = "header-table" if block is tables[0] and not any(p.text.strip() for p in paragraphs) else \
                 "closing-table" if block is tables[-1] else "table"
+            grid = [int(g.get(f"{W}w", 0) or 0) / 20 for g in block.findall(f"{W}tblGrid/{W}gridCol")]
+            padding = _cell_padding(styles, block)
             for r, row in enumerate(block.findall(f"{W}tr")):
+                column, tallest = 0, 0.0
                 for c, tc in enumerate(row.findall(f"{W}tc")):
+                    span = tc.find(f"{W}tcPr/{W}gridSpan")
+                    span = int(span.get(f"{W}val", 1)) if span is not None else 1
+                    box = (sum(grid[column:column + span]) or _tc_width(tc)) - padding
+                    column += span
+                    cell_height = 0.0
                     for p in tc.iter(f"{W}p"):
                         inner = _inside(p, tc, f"{W}tbl")
                         nested += inner and p.getparent().tag == f"{W}tc"
-                        paragraphs.append(_para(styles, p, "nested-table" if inner else place, (r, c)))
+                        paragraphs.append(_para(styles, p, "nested-table" if inner else place, (r, c), box_pt=box))
+                        cell_height += paragraphs[-1].height_pt
+                    tallest = max(tallest, cell_height)
+                height += _row_height(row, tallest)
     tracked = sum(1 for _ in body.iter(f"{W}ins", f"{W}del", f"{W}moveFrom", f"{W}moveTo"))
     layout = Layout(
         page_width_mm=mm(pg, "w"), page_height_mm=mm(pg, "h"),
@@ -371,6 +513,7 @@ def read_layout(data: bytes) -> Layout:
         header_paras=_header_paras(document, styles, sect_pr, "default") or [],
         first_header_paras=_header_paras(document, styles, sect_pr, "first"),
         paragraphs=paragraphs, tracked_changes=tracked, title=document.core_properties.title or "",
+        content_height_pt=height, page_breaks=sum(p.breaks_page for p in paragraphs),
         text_boxes=sum(1 for _ in body.iter(f"{W}txbxContent")), nested_tables=nested, has_tables=bool(tables),
     )
     _classify(layout)
@@ -393,18 +536,16 @@ def _classify(layout: Layout) -> None:
         elif layout.tieu_ngu is None and _squash(p.text).startswith("Độc lập"):
             layout.tieu_ngu = p
     if layout.tieu_ngu is not None:
-        following = _next(paras, layout.tieu_ngu)
-        layout.tieu_ngu_rule = layout.tieu_ngu.bottom_border or (
-            following is not None and following.top_border and not following.text.strip()
-            and following.place == layout.tieu_ngu.place) or _has_line_shape(layout.tieu_ngu, following)
+        layout.tieu_ngu_rule = _rule_under(layout.tieu_ngu, _next(paras, layout.tieu_ngu))
     left = [p for p in head if p.cell == (0, 0)]
+    under_agency = None
     for p in left:
         if not p.text.strip() or _NUMBER_START.match(p.text):
-            layout.agency_rule = p.top_border or _has_line_shape(p, None)
+            under_agency = p
             break
         layout.agency.append(p)
-    if layout.agency and layout.agency[-1].bottom_border:
-        layout.agency_rule = True
+    if layout.agency:
+        layout.agency_rule = _rule_under(layout.agency[-1], under_agency)
     for p in head or paras[:15]:
         if layout.number is None and _NUMBER_START.match(p.text.strip()):
             layout.number = p
@@ -426,8 +567,7 @@ def _classify(layout: Layout) -> None:
             i += 1
         if layout.subject is not None:
             above = rest[i - 1]
-            after = _next(paras, above)
-            layout.subject_rule = (after is not None and after.top_border and not after.text.strip()) or above.bottom_border
+            layout.subject_rule = _rule_under(above, _next(paras, above))
     if layout.kind in ("decision", "resolution") and i < len(rest) \
             and not rest[i].text.strip().startswith(("Căn cứ", "Theo", "QUYẾT ĐỊNH:", "QUYẾT NGHỊ:")):
         layout.authority = rest[i]
@@ -473,13 +613,33 @@ def _next(paras: list[Para], p: Para) -> Para | None:
     return None
 
 
-def _has_line_shape(*paras: Para | None) -> bool:
-    """A drawn line (DrawingML or VML) anchored in the paragraph also counts as a rule line."""
+def _rule_under(text: Para, following: Para | None) -> RuleLine | None:
+    """The rule line under ``text``, measured against it: the top border of the empty paragraph after it in the same
+    place, or ``text``'s own bottom border; or a line drawn in either, of which only a DrawingML line tells its
+    length (where a drawn shape sits depends on its anchor, which is not followed)."""
+    below_baseline = (LINE_EM - ASCENT_EM) * text.size_pt  # the line box reaches this far under the baseline
+    if following is not None and following.top_border and not following.text.strip() \
+            and (following.place, following.cell) == (text.place, text.cell):
+        rule, drop = following, below_baseline + text.after_pt + following.before_pt  # spacing lies above a top border
+    elif text.bottom_border:
+        rule, drop = text, below_baseline + text.bottom_space_pt
+    else:
+        return _line_shape(text, following)
+    length = rule.box_pt - rule.left_pt - rule.right_pt
+    return RuleLine(length, rule.left_pt + length / 2 - text.centre_pt(max(text.line_widths)), drop)
+
+
+def _line_shape(*paras: Para | None) -> RuleLine | None:
+    """A line drawn (DrawingML or VML) in one of the paragraphs, with its length when its drawing gives it."""
     for p in paras:
         if p is None:
             continue
         for el in p.el.iter():
             tag = el.tag if isinstance(el.tag, str) else ""
             if tag.endswith("}line") or tag.endswith("}cxnSp") or (tag.endswith("}prstGeom") and el.get("prst") == "line"):
-                return True
-    return False
+                drawing = next((a for a in el.iterancestors() if isinstance(a.tag, str)
+                                and a.tag.endswith(("}inline", "}anchor"))), None)
+                extent = drawing.find(f"{WP}extent") if drawing is not None else None
+                cx = extent.get("cx", "") if extent is not None else ""
+                return RuleLine(int(cx) / EMU_PER_PT if cx.isdigit() else None, None, None)
+    return None

@@ -11,7 +11,8 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from doc_templates.docx_reader import TYPE_NAMES, Layout, Para, read_layout
+from doc_templates.docx_reader import TYPE_NAMES, Layout, Para, RuleLine, read_layout
+from doc_templates.text_width import DESCENT_EM, LINE_EM
 from models.kinds import Heading
 from models.legal_text import QUOC_HIEU, TIEU_NGU, TYPE_ABBREVIATIONS, month_text, pad2
 
@@ -58,6 +59,12 @@ DECISION = lambda d: d.kind in ("decision", "resolution")  # noqa: E731
 LETTER = lambda d: d.kind == "official_letter"  # noqa: E731
 AUTHORITY_PREFIXES = ("TM.", "KT.", "Q.", "TL.", "TUQ.")
 TOLERANCE_MM = 0.05  # Word stores lengths in whole twips (1/56.7 mm)
+# A rule line (docs/layout.md): at least this far under the descenders of the line it underlines, else it touches
+# the letters (p, y, the dot of ạ); centred on that line within this; its length within this share of what the
+# decree gives (the text's width is estimated from the font's metrics, and a line drawn by hand is seldom exact).
+RULE_CLEARANCE_PT = 1.0
+RULE_CENTRE_PT = 3.0
+RULE_LENGTH_TOLERANCE = 0.1
 
 
 def rule(rule_id: str, component: str, source: str, *, applies: Callable[[Layout], bool] = ALL,
@@ -155,9 +162,17 @@ def font(d: Layout) -> Iterator[Violation]:
 
 @rule("ND30-PAGE-NUMBER", "page numbers", "§1 (Phụ lục I, I.7)")
 def page_numbers(d: Layout) -> Iterator[Violation]:
+    """Numbers from page 2 on, none on page 1: a document that fits on one page has none at all (its page count is
+    estimated from its lines, docs/layout.md)."""
+    page_one = (d.first_header_paras or []) if d.title_page else d.header_paras
+    if any(_has_page_field(p) for p in page_one):
+        yield "PAGE", "no number on page 1 (a different, empty first-page header)", "a number on page 1"
+    if d.pages < 2:
+        return
     numbered = [p for p in d.header_paras if _has_page_field(p)]
     if not numbered:
-        yield "", "a PAGE field centred in the header", "no page number in the header"
+        yield "", f"a PAGE field centred in the header (the document runs to about {d.pages} pages)", \
+            "no page number in the header"
         return
     p = numbered[0]
     if p.align != "center":
@@ -165,9 +180,6 @@ def page_numbers(d: Layout) -> Iterator[Violation]:
     off = _size_off(p, 13, 14) if p.text_runs else None
     if off:
         yield "PAGE", "page number at 13–14 pt", off
-    first = d.first_header_paras
-    if not d.title_page or (first is not None and any(_has_page_field(q) for q in first)):
-        yield "PAGE", "no number on page 1 (a different, empty first-page header)", "a number on page 1"
 
 
 def _has_page_field(p: Para) -> bool:
@@ -203,9 +215,42 @@ def tieu_ngu(d: Layout) -> Iterator[Violation]:
 
 @rule("ND30-TIEU-NGU-RULE", "Tiêu ngữ", "§3.1")
 def tieu_ngu_rule(d: Layout) -> Iterator[Violation]:
-    if d.tieu_ngu is not None and not d.tieu_ngu_rule:
+    if d.tieu_ngu is None:
+        return
+    if d.tieu_ngu_rule is None:
         found = "underlined text" if any(r.underline for r in d.tieu_ngu.text_runs) else "no line"
         yield _short(d.tieu_ngu), "a solid rule line under the Tiêu ngữ", found
+        return
+    yield from _rule_line(d.tieu_ngu_rule, d.tieu_ngu, [d.tieu_ngu], "Tiêu ngữ", (1.0, 1.0))
+
+
+def _rule_line(rule: RuleLine, line: Para, measure: list[Para], component: str,
+               share: tuple[float, float]) -> Iterator[Violation]:
+    """A rule line sits directly under ``line`` (clear of its descenders, within a line's height), centred on it, and
+    is ``share`` of the longest line of ``measure`` long (§3.1, §3.2, §3.5)."""
+    if rule.drop_pt is not None:
+        clear = rule.drop_pt - DESCENT_EM * line.size_pt
+        if clear < RULE_CLEARANCE_PT:
+            yield (_short(line), f"the rule line under the {component} clear of its letters "
+                   f"(at least {RULE_CLEARANCE_PT:g} pt under the descenders)", f"{clear:.1f} pt: it touches the letters")
+        elif rule.drop_pt > LINE_EM * line.size_pt:
+            yield (_short(line), f"the rule line directly under the {component}",
+                   f"{rule.drop_pt:.1f} pt under its baseline, more than a line")
+    if rule.offset_pt is not None and abs(rule.offset_pt) > RULE_CENTRE_PT:
+        yield (_short(line), f"the rule line centred under the {component}",
+               f"{abs(rule.offset_pt):.1f} pt to the {'right' if rule.offset_pt > 0 else 'left'}")
+    width = max(w for p in measure for w in p.line_widths)
+    if rule.length_pt is not None and width > 0:
+        low, high = share
+        if not low * (1 - RULE_LENGTH_TOLERANCE) <= rule.length_pt / width <= high * (1 + RULE_LENGTH_TOLERANCE):
+            wanted = f"as long as the {component} ({width:.0f} pt)" if low == high == 1 else \
+                f"{_fraction(low)} to {_fraction(high)} of the {component} ({low * width:.0f}–{high * width:.0f} pt)"
+            yield (_short(line), f"the rule line {wanted}",
+                   f"{rule.length_pt:.0f} pt ({rule.length_pt / width:.0%} of its {width:.0f} pt)")
+
+
+def _fraction(share: float) -> str:
+    return {1 / 3: "1/3", 1 / 2: "1/2"}.get(share, f"{share:g}")
 
 
 @rule("ND30-AGENCY", "agency name", "§3.2")
@@ -218,8 +263,11 @@ def agency(d: Layout) -> Iterator[Violation]:
     issuer = d.agency[-1]
     if any(not r.bold for r in issuer.text_runs):
         yield _short(issuer), "issuing agency name bold", "not bold"
-    if not d.agency_rule:
+    if d.agency_rule is None:
         yield _short(issuer), "a rule line under the agency name", "no line"
+        return
+    name = [p for p in d.agency if p.text_runs and all(r.bold for r in p.text_runs)] or [issuer]
+    yield from _rule_line(d.agency_rule, issuer, name, "agency name", (1 / 3, 1 / 2))
 
 
 # --- §3.3 number and symbol ----------------------------------------------------------------------
@@ -329,8 +377,11 @@ def subject(d: Layout) -> Iterator[Violation]:
         yield from _missing("trích yếu under the type name")
         return
     yield from _style(d.subject, "trích yếu", size=(13, 14), bold=True, italic=False, align="center")
-    if not d.subject_rule:
+    if d.subject_rule is None:
         yield _short(d.subject), "a rule line under the trích yếu", "no line"
+        return
+    line = d.attached_note or d.subject  # an attached document's rule comes under its "(Kèm theo …)" line (§8)
+    yield from _rule_line(d.subject_rule, line, [d.subject], "trích yếu", (1 / 3, 1 / 2))
 
 
 @rule("ND30-VV", "V/v", "§3.5", applies=LETTER)

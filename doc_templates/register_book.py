@@ -2,7 +2,8 @@
 and the incoming register (sổ đăng ký văn bản đến, Phụ lục IV mục VI) of an agency for a year, as DOCX.
 
 A4 landscape (Decree 30 allows it for a body of tables); the cover lines of the official form, then the
-table with the form's ten columns. The last line anchors the audit log: its length and last hash at print.
+table with the form's ten columns, each as wide as its content needs. The last line anchors the audit log: its
+length and last hash at print.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from datetime import date
 
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement
-from docx.shared import Cm, Pt
+from docx.shared import Cm, Emu, Pt, Twips
 from sqlmodel import Session, select
 
-from doc_templates.renderer import add_line, add_para, add_run, base_document, freeze_zip, set_core_properties
+from doc_templates.renderer import (CELL_PADDING_PT, add_line, add_para, add_run, base_document, freeze_zip,
+                                    set_core_properties)
+from doc_templates.text_width import text_width_pt
 from models.audit import AuditHead
 from models.directory import Agency, Official, agency_at
 from models.document import AddresseeRole, Document
@@ -26,16 +29,20 @@ from models.legal_text import pad2, short_date, upper
 from models.recipients import addressees, resolve_lines
 from models.register import OutgoingRegister, RegisterEntry
 
+# Each column: its title, and the room (cm) a clerk needs to write in it by hand (0: vanban prints all of it).
 OUTGOING_COLUMNS = [
-    ("Số, ký hiệu văn bản", 2.3), ("Ngày tháng văn bản", 1.9), ("Tên loại và trích yếu nội dung văn bản", 5.4),
-    ("Người ký", 2.2), ("Nơi nhận văn bản", 4.0), ("Đơn vị, người nhận bản lưu", 2.0), ("Số lượng bản", 1.3),
-    ("Ngày chuyển", 1.6), ("Ký nhận", 1.5), ("Ghi chú", 2.5),
+    ("Số, ký hiệu văn bản", 0), ("Ngày tháng văn bản", 0), ("Tên loại và trích yếu nội dung văn bản", 0),
+    ("Người ký", 0), ("Nơi nhận văn bản", 0), ("Đơn vị, người nhận bản lưu", 0), ("Số lượng bản", 0),
+    ("Ngày chuyển", 2.0), ("Ký nhận", 2.5), ("Ghi chú", 2.0),
 ]
 INCOMING_COLUMNS = [
-    ("Ngày đến", 1.9), ("Số đến", 1.3), ("Tác giả", 3.2), ("Số, ký hiệu văn bản", 2.3), ("Ngày tháng văn bản", 1.9),
-    ("Tên loại và trích yếu nội dung văn bản", 6.0), ("Đơn vị hoặc người nhận", 3.0), ("Ngày chuyển", 1.6),
-    ("Ký nhận", 1.5), ("Ghi chú", 2.0),
+    ("Ngày đến", 0), ("Số đến", 0), ("Tác giả", 0), ("Số, ký hiệu văn bản", 0), ("Ngày tháng văn bản", 0),
+    ("Tên loại và trích yếu nội dung văn bản", 0), ("Đơn vị hoặc người nhận", 0), ("Ngày chuyển", 2.0),
+    ("Ký nhận", 2.5), ("Ghi chú", 2.0),
 ]
+SIZE = 11
+# Cell margins, plus 1 pt for the grid's lines, which LibreOffice takes out of the cell's width
+CELL_EXTRA_PT = CELL_PADDING_PT + 1
 
 IMPORTED_NOTE = "(nhập từ sổ cũ)"  # Ghi chú of an entry imported from a register kept outside vanban
 
@@ -101,6 +108,26 @@ def _parent(session: Session, agency: Agency, year: int) -> Agency | None:
     return agency_at(session, agency.parent_id, date(year, 12, 31)) if agency.parent_id else None
 
 
+def column_widths(columns: list[tuple[str, float]], rows: list[list[str]], available_pt: float) -> list[float]:
+    """Widths (pt) sized to the content, as a browser sizes an automatic table (docs/layout.md): each column at
+    least its longest word (a number and symbol never breaks) and its room for handwriting; the width left over
+    goes to the columns whose entries would still wrap, in proportion to what they lack to print on one line."""
+    low, high = [], []
+    for i, (title, hand_cm) in enumerate(columns):
+        texts = [(title, True)] + [(row[i], False) for row in rows]
+        word = max(text_width_pt(w, SIZE, bold=bold) for text, bold in texts for w in text.split() or [""])
+        line = max([text_width_pt(row[i], SIZE) for row in rows] + [word])  # a title may wrap; entries decide
+        hand = Cm(hand_cm).pt
+        low.append(max(word, hand) + CELL_EXTRA_PT)
+        high.append(max(line, hand) + CELL_EXTRA_PT)
+    spare, wanted = available_pt - sum(low), sum(high) - sum(low)
+    if spare <= 0:  # even the longest words do not fit: every column shrinks alike
+        return [w * available_pt / sum(low) for w in low]
+    if wanted <= spare:  # everything prints on one line: the rest of the width in proportion to the content
+        return [w * available_pt / sum(high) for w in high]
+    return [lo + (hi - lo) * spare / wanted for lo, hi in zip(low, high, strict=True)]
+
+
 def render_book(session: Session, book: Book) -> bytes:
     doc = base_document(landscape=True)
     set_core_properties(doc, title=f"{book.title} {book.year}", subject=book.agency.name, author=book.agency.name,
@@ -122,18 +149,23 @@ def render_book(session: Session, book: Book) -> bytes:
     table = doc.add_table(rows=2 + len(book.rows), cols=len(book.columns))
     table.style = doc.styles["Table Grid"]
     table.autofit = False
-    for i, (name, width) in enumerate(book.columns):
+    section = doc.sections[0]
+    available = Emu(section.page_width - section.left_margin - section.right_margin).pt
+    widths = column_widths(book.columns, book.rows, available)
+    for i, (name, _) in enumerate(book.columns):
+        width = Twips(int(widths[i] * 20))  # whole twips, rounded down: the columns never pass the margin
+        table.columns[i].width = width  # the grid, which LibreOffice lays out by
         for row_index, row in enumerate(table.rows):
             cell = row.cells[i]
-            cell.width = Cm(width)
+            cell.width = width  # each cell's own width, which Word lays out by
             if row_index == 0:
-                text, size, bold = name, 11, True
+                text, bold = name, True
             elif row_index == 1:
-                text, size, bold = f"({i + 1})", 11, False
+                text, bold = f"({i + 1})", False
             else:
-                text, size, bold = book.rows[row_index - 2][i], 11, False
+                text, bold = book.rows[row_index - 2][i], False
             p = add_para(cell, align=WD_ALIGN_PARAGRAPH.CENTER if row_index < 2 or i in (0, 1, 6) else WD_ALIGN_PARAGRAPH.LEFT)
-            add_run(p, text, size, bold=bold)
+            add_run(p, text, SIZE, bold=bold)
     for row in table.rows[:2]:  # the column titles repeat on every page
         row._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
     head = session.exec(select(AuditHead)).first()

@@ -22,7 +22,7 @@ from docx.shared import Cm, Emu, Mm, Pt, Twips
 from docx.table import _Cell
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from doc_templates.text_width import text_width_pt
+from doc_templates.text_width import line_widths, text_width_pt
 from doc_templates.view import DocumentView
 from models.legal_text import QUOC_HIEU, TIEU_NGU, list_items, with_end_mark
 
@@ -43,6 +43,10 @@ CELL_PADDING_PT = 2 * 5.4  # Word's default 0.19 cm left and right cell margins
 INDENT = Cm(1)
 GAP = Pt(6)  # at least 6 pt between paragraphs
 SIGNATURE_SPACE = Pt(66)  # room for the signature and the seal between title and name
+# A rule line is the top border of the paragraph under its text. Without this space above that paragraph the
+# border lies on the bottom of the text's line box, 0.04 em under its descenders (p, the dot of ạ), in Word and
+# LibreOffice alike: it would touch the letters. 3 pt keeps it clear and still close (docs/layout.md).
+RULE_DROP = Pt(3)
 EPOCH = datetime(1980, 1, 1)  # a draft has no date: its core properties carry this fixed one
 
 _env = Environment(
@@ -152,8 +156,10 @@ def add_run(paragraph, text: str, size: float, *, bold: bool = False, italic: bo
     return run
 
 
-def add_para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent=None, first_line=None):  # noqa: ANN001, ANN202
-    """A paragraph in a document or table cell (a new cell's empty first paragraph is reused)."""
+def add_para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent=None, first_line=None,  # noqa: ANN001, ANN202
+             keep=False):
+    """A paragraph in a document or table cell (a new cell's empty first paragraph is reused). ``keep``: a heading,
+    printed whole and on the page of the paragraph after it (docs/layout.md)."""
     first = container.paragraphs[0] if isinstance(container, _Cell) and len(container.paragraphs) == 1 else None
     fresh = first is not None and first._p.pPr is None and not first.runs
     p = first if fresh else container.add_paragraph()
@@ -165,18 +171,27 @@ def add_para(container, *, align=WD_ALIGN_PARAGRAPH.CENTER, before=Pt(0), indent
         fmt.left_indent = indent
     if first_line is not None:
         fmt.first_line_indent = first_line
+    if keep:
+        fmt.keep_with_next = fmt.keep_together = True
     return p
 
 
 def add_line(container, text: str, size: float, **style) -> None:  # noqa: ANN001
     before = style.pop("before", Pt(0))
     align = style.pop("align", WD_ALIGN_PARAGRAPH.CENTER)
-    add_run(add_para(container, align=align, before=before), text, size, **style)
+    keep = style.pop("keep", False)
+    add_run(add_para(container, align=align, before=before, keep=keep), text, size, **style)
 
 
-def add_rule(container, width_pt: float, box_pt: float) -> None:  # noqa: ANN001
-    """A solid rule of ``width_pt`` centred in a box ``box_pt`` wide: an empty paragraph's top border."""
-    p = add_para(container)
+def widest_line_pt(text: str, size: float, box_pt: float, *, bold: bool = False) -> float:
+    """The printed width of the longest line of ``text`` wrapped in a box ``box_pt`` wide."""
+    return max(line_widths([(text, size, bold)], box_pt))
+
+
+def add_rule(container, width_pt: float, box_pt: float, *, keep: bool = False) -> None:  # noqa: ANN001
+    """A solid rule of ``width_pt`` centred in a box ``box_pt`` wide, just under the line above it: an empty
+    paragraph's top border."""
+    p = add_para(container, before=RULE_DROP, keep=keep)
     ppr = p._p.get_or_add_pPr()
     border = OxmlElement("w:pBdr")
     top = OxmlElement("w:top")
@@ -239,11 +254,11 @@ def _header(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
         add_line(left, v.parent_line, SIZE["agency"])
     for line in v.issuer_lines:
         add_line(left, line, SIZE["agency"], bold=True)
-    name_width = max(text_width_pt(line, SIZE["agency"], bold=True) for line in v.issuer_lines)
-    add_rule(left, min(name_width, left_box) * 0.4, left_box)  # 1/3 to 1/2 of the agency name
+    name_width = max(widest_line_pt(line, SIZE["agency"], left_box, bold=True) for line in v.issuer_lines)
+    add_rule(left, name_width * 0.4, left_box)  # 1/3 to 1/2 of the agency name (§3.2)
     add_line(right, QUOC_HIEU, SIZE["quoc_hieu"], bold=True)
     add_line(right, TIEU_NGU, SIZE["tieu_ngu"], bold=True)
-    add_rule(right, text_width_pt(TIEU_NGU, SIZE["tieu_ngu"], bold=True), right_box)  # as long as the Tiêu ngữ
+    add_rule(right, widest_line_pt(TIEU_NGU, SIZE["tieu_ngu"], right_box, bold=True), right_box)  # as long as the Tiêu ngữ (§3.1)
     if with_number:
         number_cell, date_cell = table.rows[1].cells
         add_line(number_cell, v.number_line, SIZE["number"], before=Pt(6))
@@ -272,21 +287,21 @@ def _stamp(cell, text: str) -> None:  # noqa: ANN001
 
 
 def _type(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    add_line(doc, text, SIZE["type"], bold=True, before=Pt(18))
+    add_line(doc, text, SIZE["type"], bold=True, before=Pt(18), keep=True)
 
 
 def _subject(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    add_line(doc, text, SIZE["subject"], bold=True)
-    width = min(text_width_pt(text, SIZE["subject"], bold=True), TEXT_WIDTH.pt)
-    add_rule(doc, width * 0.4, TEXT_WIDTH.pt)
+    add_line(doc, text, SIZE["subject"], bold=True, keep=True)
+    # 1/3 to 1/2 of the trích yếu's (longest) line (§3.5)
+    add_rule(doc, widest_line_pt(text, SIZE["subject"], TEXT_WIDTH.pt, bold=True) * 0.4, TEXT_WIDTH.pt, keep=True)
 
 
 def _authority(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    add_line(doc, text, SIZE["body"], bold=True, before=Pt(12))
+    add_line(doc, text, SIZE["body"], bold=True, before=Pt(12), keep=True)
 
 
 def _decides(doc, _v, _el, text: str) -> None:  # noqa: ANN001
-    add_line(doc, text, SIZE["body"], bold=True, before=Pt(12))
+    add_line(doc, text, SIZE["body"], bold=True, before=Pt(12), keep=True)
 
 
 def _basis(doc, _v, _el, text: str) -> None:  # noqa: ANN001
@@ -296,7 +311,7 @@ def _basis(doc, _v, _el, text: str) -> None:  # noqa: ANN001
 
 def _labelled(doc, label: str, title: str | None, text: str, *, bold_label: bool) -> None:  # noqa: ANN001
     """'Điều 1. …', 'I. MỤC TIÊU', '1. …': a titled label line is bold; an untitled one runs into text."""
-    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT)
+    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=GAP, first_line=INDENT, keep=bool(title))
     if title:
         add_run(p, f"{label} {title}", SIZE["body"], bold=True)
         if text:
@@ -329,24 +344,27 @@ def _kinh_gui(doc, _v, el, _text) -> None:  # noqa: ANN001
     items = [" ".join((to.text or "").split()) for to in el]
     lead = el.get("lead")
     if el.get("own-line"):  # Công điện (Mẫu 1.6): "… điện:" centred and bold, the addressees under it
-        add_line(doc, lead, SIZE["body"], bold=True, before=Pt(12))
+        add_line(doc, lead, SIZE["body"], bold=True, before=Pt(12), keep=True)
         for line in list_items(items):
-            add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=INDENT), line, SIZE["body"])
+            add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=INDENT, keep=True), line, SIZE["body"])
         return
     if len(items) == 1:
-        add_line(doc, f"{lead} {items[0].rstrip('.')}.", SIZE["body"], before=Pt(12))
+        add_line(doc, f"{lead} {items[0].rstrip('.')}.", SIZE["body"], before=Pt(12), keep=True)
         return
     start = Cm(3)
-    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12), indent=start)
+    p = add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, before=Pt(12), indent=start, keep=True)
     lines = [f"- {item.rstrip(';.')}{'.' if i == len(items) - 1 else ';'}" for i, item in enumerate(items)]
     add_run(p, f"{lead} {lines[0]}", SIZE["body"])
     under_colon = start + Pt(text_width_pt(lead + " ", SIZE["body"]))
     for line in lines[1:]:
-        add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=under_colon), line, SIZE["body"])
+        add_run(add_para(doc, align=WD_ALIGN_PARAGRAPH.LEFT, indent=under_colon, keep=True), line, SIZE["body"])
 
 
 def _closing(doc, v: DocumentView, _el, _text) -> None:  # noqa: ANN001
-    """Ô 9b | ô 7a–7b: Nơi nhận on the left, level with the signer's authority line on the right."""
+    """Ô 9b | ô 7a–7b: Nơi nhận on the left, level with the signer's authority line on the right; the row never
+    splits, and the paragraph before it keeps with it, so the signer never stands alone on a page."""
+    if doc.paragraphs:
+        doc.paragraphs[-1].paragraph_format.keep_with_next = True
     if v.parties:
         _parties(doc, v)
     table = add_table(doc, 1, CLOSING_COLS, keep_rows=True)

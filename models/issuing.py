@@ -12,9 +12,10 @@ from sqlmodel import Session, select
 from models.audit import Action, record
 from models.assignments import open_assignments
 from models.directory import Official, agency_at, agency_by_code
-from models.document import Document, DocumentKind, DocumentStatus, GeneratedFile, utcnow
+from models.document import Document, DocumentStatus, GeneratedFile, utcnow
 from models.errors import RuleViolation
 from models.files import store
+from models.kinds import KINDS
 from models.legal_text import file_stem
 from models.register import RegisterEntry, allocate_number
 from models.signing import authority_form_for, competence_of
@@ -41,7 +42,7 @@ def issue_document(session: Session, document: Document, issued_on: date, files_
     stored = save_rendering(session, document, "issued", render_document(session, document), files_dir)
     record(session, Action.ISSUED, actor=actor, document_id=document.id, file_sha256=stored.sha256,
            details={"number_symbol": entry.number_symbol, "issued_on": issued_on.isoformat(), "file": stored.filename})
-    if document.kind is DocumentKind.DECISION:  # its assignments become tracked obligations, in this transaction
+    if KINDS[document.kind].decides:  # a decision's assignments become tracked obligations, in this transaction
         open_assignments(session, document, actor=actor)
     return entry, stored
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +22,10 @@ from models.sample_data import sample_database
 
 DATA = Path(__file__).parent / "data"
 
+# One id per test run, shared by its xdist workers: it names the folders whose Prefect servers are this run's.
+_RUN = os.environ.setdefault("VANBAN_TEST_RUN", uuid.uuid4().hex[:12])
 # Prefect, where a test uses it, keeps its state in a folder of this test session and calls nothing outside.
-_PREFECT_HOME = tempfile.mkdtemp(prefix="vanban-prefect-")
+_PREFECT_HOME = tempfile.mkdtemp(prefix=f"vanban-prefect-{_RUN}-")
 os.environ.update({
     "PREFECT_HOME": _PREFECT_HOME,
     "PREFECT_LOCAL_STORAGE_PATH": str(Path(_PREFECT_HOME) / "storage"),
@@ -49,6 +53,16 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
     get_settings.cache_clear()
     get_engine.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In-process commands print tables 200 columns wide, whichever test imported the CLI first (rich reads
+    COLUMNS once, when its console is made)."""
+    from flows.cli import common
+
+    for console in (common.console, common.err):
+        monkeypatch.setattr(console, "width", 200)
 
 
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory, name: str, *, chain: bool) -> Path:
@@ -131,3 +145,36 @@ def pg_url() -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def _prefect_servers_under(roots: tuple[str, ...]) -> list[int]:
+    """Prefect API server processes whose PREFECT_HOME lies under one of ``roots``: started by this run, directly
+    (the harness) or by a `vanban` command a test ran."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            if b"prefect.server.api.server" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+                continue
+            env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+        home = next((e.split(b"=", 1)[1].decode() for e in env if e.startswith(b"PREFECT_HOME=")), "")
+        if home.startswith(roots):
+            found.append(int(pid))
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No test leaves a Prefect server behind: after the last teardown, any server this run started is an orphan.
+    They are stopped, and the run fails naming them (checked once, by the controller when xdist runs workers)."""
+    if hasattr(session.config, "workerinput") or not Path("/proc").is_dir():
+        return
+    roots = (f"{tempfile.gettempdir()}/vanban-prefect-{_RUN}-", str(session.config._tmp_path_factory.getbasetemp()))
+    deadline = time.monotonic() + 20  # a server that is shutting down gets the time to finish
+    while (orphans := _prefect_servers_under(roots)) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    for pid in orphans:
+        os.kill(pid, signal.SIGKILL)
+    if orphans:
+        session.config.get_terminal_writer().line(f"orphaned Prefect servers left by the tests (killed): {orphans}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

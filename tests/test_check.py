@@ -18,7 +18,7 @@ from pathlib import Path
 import docx
 import pytest
 from docx.enum.section import WD_ORIENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import nsdecls, qn
 from docx.shared import Cm, Mm, Pt
@@ -26,7 +26,7 @@ from docx.text.paragraph import Paragraph
 from sqlmodel import select
 
 from doc_templates import render_document
-from doc_templates.docx_reader import UnreadableDocx
+from doc_templates.docx_reader import UnreadableDocx, read_layout
 from doc_templates.nd30_rules import RULES, check
 from models.db import make_engine, session_scope
 from models.document import Document, DocumentKind
@@ -150,6 +150,12 @@ def _remove(paragraph) -> None:  # noqa: ANN001
     paragraph._p.getparent().remove(paragraph._p)
 
 
+def _indent_rule(doc, start: str, left: float, right: float) -> None:  # noqa: ANN001
+    """The rule line under the paragraph starting ``start`` moved and resized through its indents (points)."""
+    fmt = _following(doc, start).paragraph_format
+    fmt.left_indent, fmt.right_indent = Pt(fmt.left_indent.pt + left), Pt(fmt.right_indent.pt + right)
+
+
 def _landscape(doc) -> None:  # noqa: ANN001
     s = doc.sections[0]
     s.orientation, s.page_width, s.page_height = WD_ORIENT.LANDSCAPE, s.page_height, s.page_width
@@ -169,7 +175,8 @@ MUTATIONS = [
     Mutation("right margin 25 mm", "ND30-MARGINS", lambda d: setattr(d.sections[0], "right_margin", Mm(25))),
     Mutation("Letter paper", "ND30-PAGE-SIZE", lambda d: (setattr(d.sections[0], "page_width", Mm(215.9)),
                                                           setattr(d.sections[0], "page_height", Mm(279.4)))),
-    Mutation("landscape", "ND30-PAGE-ORIENT", _landscape),
+    # a Công văn: a decision's trích yếu would wrap anew in the wider text area, and its rule no longer fit it
+    Mutation("landscape", "ND30-PAGE-ORIENT", _landscape, "issued-official_letter"),
     Mutation("a run in Arial", "ND30-FONT", lambda d: setattr(_run(d, "Điều 3.", 1).font, "name", "Arial")),
     Mutation("Arial through the Normal style", "ND30-FONT", _strip_font_and_use_style),
     Mutation("Quốc hiệu at 14 pt", "ND30-QUOC-HIEU", lambda d: setattr(_run(d, "CỘNG HÒA").font, "size", Pt(14))),
@@ -224,6 +231,18 @@ MUTATIONS = [
     Mutation("a Biên bản without the secretary's name", "ND30-PARTIES",
              lambda d: _remove(d.tables[1].rows[0].cells[0].paragraphs[-1]), "gallery-minutes"),
     Mutation("V/v line bold", "ND30-VV", lambda d: setattr(_run(d, "V/v"), "bold", True), "issued-official_letter"),
+    # rule lines measured against the line they underline (§3.1, §3.2, §3.5)
+    Mutation("Tiêu ngữ rule on its descenders (no space above it)", "ND30-TIEU-NGU-RULE",
+             lambda d: setattr(_following(d, "Độc lập").paragraph_format, "space_before", Pt(0))),
+    Mutation("Tiêu ngữ rule 40 pt short", "ND30-TIEU-NGU-RULE", lambda d: _indent_rule(d, "Độc lập", 20, 20)),
+    Mutation("Tiêu ngữ rule a blank line below it", "ND30-TIEU-NGU-RULE",
+             lambda d: setattr(_following(d, "Độc lập").paragraph_format, "space_before", Pt(16))),
+    Mutation("agency rule 15 pt off centre", "ND30-AGENCY", lambda d: _indent_rule(d, "TỈNH VĨNH LONG", 15, -15)),
+    Mutation("agency rule as long as the name", "ND30-AGENCY", lambda d: _indent_rule(d, "TỈNH VĨNH LONG", -40, -40)),
+    Mutation("trích yếu rule a quarter of its line", "ND30-SUBJECT",
+             lambda d: _indent_rule(d, "Phê duyệt Kế hoạch", 35, 35)),
+    Mutation("trích yếu rule on its descenders", "ND30-SUBJECT",
+             lambda d: setattr(_following(d, "Phê duyệt Kế hoạch").paragraph_format, "space_before", Pt(0))),
 ]
 
 
@@ -353,6 +372,43 @@ def test_an_attached_plan_needs_no_number_line(generated: dict[str, bytes]) -> N
     assert report.kind == "plan" and report.findings == []
 
 
+def test_a_rule_line_is_measured_against_its_line(generated: dict[str, bytes]) -> None:
+    """vanban's rule lines sit under their text, centred, at the length Decree 30 gives; a rule on the descenders
+    (vanban's before issue 12) is named as touching the letters."""
+    layout = read_layout(generated["issued-decision"])
+    for rule, measured, share in ((layout.tieu_ngu_rule, [layout.tieu_ngu], (1.0, 1.0)),
+                                  (layout.agency_rule, layout.agency, (1 / 3, 1 / 2)),  # ỦY BAN NHÂN DÂN / TỈNH VĨNH LONG
+                                  (layout.subject_rule, [layout.subject], (1 / 3, 1 / 2))):
+        line = measured[-1]
+        widest = max(w for p in measured for w in p.line_widths)
+        assert share[0] - 0.01 <= rule.length_pt / widest <= share[1] + 0.01, (line.text, rule)
+        assert abs(rule.offset_pt) < 0.5 and 0 < rule.drop_pt - 0.22 * line.size_pt < line.size_pt, (line.text, rule)
+    touching = next(m for m in MUTATIONS if m.name.startswith("Tiêu ngữ rule on its descenders"))
+    (finding,) = check(mutated(generated["issued-decision"], touching.change)).findings
+    assert finding.rule == "ND30-TIEU-NGU-RULE" and finding.paragraph == "Độc lập - Tự do - Hạnh phúc"
+    assert finding.found.endswith("it touches the letters") and "under the descenders" in finding.expected
+
+
+def test_a_one_page_document_has_no_page_number(generated: dict[str, bytes]) -> None:
+    """Decree 30 numbers pages from page 2: a one-page Công văn without any header field conforms; a page break,
+    or a number printed on its page 1, still fires ND30-PAGE-NUMBER."""
+    assert read_layout(generated["issued-official_letter"]).pages == 1
+    assert read_layout(generated["issued-decision"]).pages == 2
+    bare = mutated(generated["issued-official_letter"], _remove_page_field)
+    assert not any(p.text for p in docx.Document(io.BytesIO(bare)).sections[0].header.paragraphs)
+    assert check(bare).findings == []
+
+    def break_page(doc) -> None:  # noqa: ANN001
+        find(doc, "Ủy ban nhân dân tỉnh đề nghị").runs[0].add_break(WD_BREAK.PAGE)
+
+    two_pages = mutated(bare, break_page)
+    assert read_layout(two_pages).pages == 2
+    assert [(f.rule, f.found) for f in check(two_pages).findings] == [("ND30-PAGE-NUMBER", "no page number in the header")]
+    numbered = mutated(generated["issued-official_letter"],
+                       lambda d: setattr(d.sections[0], "different_first_page_header_footer", False))
+    assert [(f.rule, f.found) for f in check(numbered).findings] == [("ND30-PAGE-NUMBER", "a number on page 1")]
+
+
 # --- bad files -----------------------------------------------------------------------------------
 
 def test_unreadable_files_raise_a_clear_error(tmp_path: Path, generated: dict[str, bytes]) -> None:
@@ -379,7 +435,8 @@ def test_a_docx_with_no_paragraphs_gets_findings_not_a_crash() -> None:
         body.remove(p)
     doc.save(empty)
     rules = {f.rule for f in check(empty.getvalue()).findings}
-    assert {"ND30-QUOC-HIEU", "ND30-TIEU-NGU", "ND30-AGENCY", "ND30-NOI-NHAN-HEADING", "ND30-PAGE-NUMBER"} <= rules
+    assert {"ND30-QUOC-HIEU", "ND30-TIEU-NGU", "ND30-AGENCY", "ND30-NOI-NHAN-HEADING"} <= rules
+    assert "ND30-PAGE-NUMBER" not in rules  # nothing in it: one page, which Decree 30 does not number
 
 
 def vanban_check(*args: str) -> subprocess.CompletedProcess:

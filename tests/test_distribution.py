@@ -777,7 +777,6 @@ def test_receipts_serve_stays_on_loopback_unless_told(monkeypatch: pytest.Monkey
                                      "vanban.example")] == [True, True, True, True, False, False, False]
     shutil.copytree(_chain_template, tmp_path / "home")
     monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("COLUMNS", "300")
     get_settings.cache_clear()
     get_engine.cache_clear()
     refused = CliRunner().invoke(app, ["receipts", "serve", "--host", "0.0.0.0"])
@@ -806,7 +805,6 @@ def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: 
     def in_process(*args: str) -> Any:
         """The command in this process (no new interpreter to start), on the same home."""
         monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
-        monkeypatch.setenv("COLUMNS", "200")
         get_settings.cache_clear()
         get_engine.cache_clear()
         return CliRunner().invoke(app, list(args))

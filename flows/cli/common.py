@@ -30,8 +30,8 @@ DocRef = Annotated[str, typer.Argument(help="Document id, or number and symbol s
 Actor = Annotated[str, typer.Option("--as", help="Official code of who acts (recorded in the audit log)")]
 AnswerAs = Annotated[str, typer.Option("--as", help="Official code of who answers")]
 
-console = Console(markup=False)  # data prints as it is; styled lines opt in
-err = Console(stderr=True)  # markup on: every piece of data in it is escaped
+console = Console(markup=False, soft_wrap=True)  # data prints as it is; styled lines opt in; lines are not wrapped (tables still fit)
+err = Console(stderr=True, soft_wrap=True)  # markup on: every piece of data in it is escaped; a message is one line, never wrapped
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
