@@ -419,6 +419,7 @@ class Runs:
         env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "VANBAN_HOME": str(tmp_path / "home")}
         self.process = subprocess.Popen([sys.executable, "-c", RUNS], cwd=ROOT, env=env, text=True,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
+        self.running: set[int] = set()
 
     def _ask(self, line: str) -> int:
         self.process.stdin.write(line + "\n")
@@ -428,21 +429,31 @@ class Runs:
         return int(answer)
 
     def start(self, *, lease: float = 30.0, concurrency: int = 4) -> int:
-        return self._ask(f"go {self.args} {lease} {concurrency}")
+        pid = self._ask(f"go {self.args} {lease} {concurrency}")
+        self.running.add(pid)
+        return pid
 
     def wait(self, pid: int) -> int:
+        self.running.discard(pid)
         return self._ask(f"wait {pid}")
 
     def log(self) -> str:
         self._log.flush()
         return self.log_path.read_text()[-3000:]
 
-    def __enter__(self) -> "Runs":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.process.stdin.close()  # the parent's loop ends; every run was waited for by the test
-        self.process.wait(timeout=60)
+    def close(self) -> None:
+        """Kill the runs a failed test left going, then end the parent."""
+        if self.process.poll() is not None:
+            return
+        for pid in list(self.running):
+            os.kill(pid, signal.SIGKILL)
+            self.wait(pid)
+        self.process.stdin.close()  # the parent's loop ends
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self._log.close()
 
 
@@ -456,8 +467,7 @@ def runs_for(prefect_harness, tmp_path: Path) -> Iterator:  # noqa: ANN001
 
     yield make
     for r in opened:
-        if r.process.poll() is None:
-            r.__exit__()
+        r.close()
 
 
 def assert_each_recipient_got_one_message_id(messages: list, expected: dict[str, str]) -> None:
@@ -503,7 +513,7 @@ def test_a_run_killed_mid_way_then_rerun_misses_nobody_and_repeats_only_lost_out
         in_flight = {r.message_id for r in rows(chain_engine) if r.state is DeliveryState.SENDING}
         rerun = runs.start(lease=0.5)
         assert runs.wait(rerun) == 0, runs.log()
-        runs.__exit__()
+        runs.close()
     assert decision_of(chain_engine).distribution == "completed"
     assert_each_recipient_got_one_message_id(handler.messages, expected_ids(chain_engine))
     twice = {mid for mid, n in Counter(m["Message-ID"] for m in handler.messages).items() if n > 1}
@@ -528,7 +538,7 @@ def test_two_runs_at_once_send_each_message_once(backend: str, chain_engine: Eng
         runs = runs_for(decision_of(engine).id, box.url, url, tmp_path / "db" / "files")
         pids = [runs.start(), runs.start()]
         assert [runs.wait(pid) for pid in pids] == [0, 0], runs.log()
-        runs.__exit__()
+        runs.close()
     assert len(handler.messages) == SEED_RECIPIENTS
     assert_each_recipient_got_one_message_id(handler.messages, expected_ids(engine))
     if backend == "postgresql":
@@ -642,7 +652,7 @@ def test_twenty_kills_and_a_lost_lease_connection_miss_nobody_and_repeat_only_wh
             killed += status == -signal.SIGKILL
             current, rival = rival or runs.start(lease=0.5), None
         assert runs.wait(current) == 0, f"seed {seed}: {runs.log()}"
-        runs.__exit__()
+        runs.close()
     assert killed >= KILLS - 2, f"seed {seed}: only {killed} runs were killed before they ended"
     assert decision_of(engine).distribution == "completed"
     assert_each_recipient_got_one_message_id(handler.messages, expected_ids(engine))  # nobody missed
