@@ -33,6 +33,7 @@ from models.db import make_engine, session_scope  # noqa: E402
 from models.directory import Agency, AgencyGroup, AgencyGroupMember  # noqa: E402
 from models.document import Addressee, AddresseeRole, Document  # noqa: E402
 from models.messages import DOCX_TYPE, document_message  # noqa: E402
+from models.receipts import receipt_key, receipt_token  # noqa: E402
 
 SERVER = """
 import sys, time
@@ -81,10 +82,12 @@ def floor(relay_port: int, url: str, files: Path, decision_id: int, recipients: 
         shared = document_message(session, session.get(Document, decision_id), files)
     engine.dispose()
     data = {a.filename: a.path.read_bytes() for a in shared.attachments}
+    key = receipt_key()
     start = time.perf_counter()
     with smtplib.SMTP("127.0.0.1", relay_port) as smtp:
         for i in range(recipients):
-            msg = shared.to(f"Thủ trưởng Cơ quan thử {i}", f"<floor.{i}@vanban.local>")
+            msg = shared.to(f"Thủ trưởng Cơ quan thử {i}", f"<floor.{i}@vanban.local>",
+                            receipt_token(f"<floor.{i}@vanban.local>", key))
             mail = EmailMessage()
             mail["Subject"], mail["From"], mail["To"] = msg.subject, "vanthu@vinhlong.example", f"bench-{i}@vinhlong.example"
             mail["Message-ID"] = msg.message_id

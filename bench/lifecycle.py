@@ -59,6 +59,7 @@ def plain_calls() -> None:
     from models.config import get_settings
     from models.deliveries import finish, record_plan
     from models.document import Document
+    from models.lease import TTL, hold
     from models.sample_data import fill_references
 
     url, files, keys = fresh_database()
@@ -92,11 +93,12 @@ def plain_calls() -> None:
 
     with Outbox() as outbox:
         for document_id in (submission, decision_id):
-            with session_scope(make_engine(url)) as session:
-                record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain)
-            send_deliveries.fn(url, files, Distribution(document=document_id, relay=outbox.url), 0)
-            with session_scope(make_engine(url)) as session:
-                finish(session, session.get(Document, document_id))
+            with hold(make_engine(url), f"distribution:{document_id}", TTL) as lease:
+                with session_scope(make_engine(url)) as session:
+                    record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain)
+                send_deliveries.fn(url, files, Distribution(document=document_id, relay=outbox.url), 0, lease)
+                with session_scope(make_engine(url)) as session:
+                    finish(session, session.get(Document, document_id))
     assert len(outbox.messages) == 37
 
 

@@ -1,8 +1,10 @@
 """`distribute`: send an issued document to every recipient of its Nơi nhận, exactly once, and keep the ledger.
 
-A few worker tasks (bounded concurrency) each claim small batches of due rows from the ledger, send them,
-and record each outcome; a transient refusal comes back later with a backoff, so one failing recipient
-never holds up the others. Prefect's per-task cost (~5 ms) is paid per worker, not per recipient.
+The run holds the document's distribution lease (models/lease.py) from the plan to the end. A few worker
+tasks (bounded concurrency) each claim small batches of due rows from the ledger, hand each over in a
+committed transaction that renews the lease, send it, and record its outcome; a transient refusal comes back
+later with a backoff, so one failing recipient never holds up the others. Prefect's per-task cost (~5 ms) is
+paid per worker, not per recipient.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from flows.steps import locations
 from models.channels import redact
 from models.config import get_settings
 from models.db import get_engine, session_scope
-from models.deliveries import (
-    Delivery, claim, distribution_lock, finish, ledger, next_due, record_plan, settle, summary,
-)
+from models.deliveries import claim, finish, hand_over, ledger, next_due, record_plan, settle, summary
 from models.document import Document, utcnow
+from models.lease import TTL, Held, LeaseLost, hold, renew
 from models.messages import document_message
+from models.receipts import receipt_key, receipt_token
 from models.transport import Sender
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -44,23 +46,30 @@ class Distribution(BaseModel):
     retries: int = Field(default=3, ge=0, le=10, description="Further tries after a passing (4xx, unreachable) error")
     retry_delay_seconds: float = Field(default=2.0, ge=0, le=3600, description="First backoff; it doubles each try")
     max_attachment_bytes: int | None = Field(default=None, ge=1, description="Default VANBAN_MAX_ATTACHMENT_BYTES")
+    lease_seconds: float = Field(default=TTL, ge=0.5, le=600,
+                                 description="How long this run may go unheard (stopped, cut off from the database) "
+                                             "before another run takes the distribution over")
     database: str | None = None
     files: str | None = None
 
 
 @task(name="plan-deliveries")
-def plan_deliveries(database: str, document_id: int, actor: str) -> dict[str, int]:
-    """Write the plan (Nơi nhận → recipients → channels) into the ledger; requeue what a crash left in flight."""
+def plan_deliveries(database: str, document_id: int, actor: str, lease: Held) -> dict[str, int]:
+    """Write the plan (Nơi nhận → recipients → channels) into the ledger; reconcile what a stopped run left."""
     with session_scope(get_engine(database)) as session:
-        return record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain, actor=actor)
+        renew(session, lease)
+        return record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain, actor=actor,
+                           taken_over_from=lease.taken_over_from)
 
 
 @task(name="send-deliveries", retries=2, retry_delay_seconds=1)
-def send_deliveries(database: str, files: str, request: Distribution, worker: int) -> int:
-    """One worker: claim due rows, send each, record each outcome, until the ledger has nothing due."""
+def send_deliveries(database: str, files: str, request: Distribution, worker: int, lease: Held) -> int:
+    """One worker: claim due rows; for each, record the hand-over, send, record the outcome; until the ledger
+    has nothing due, or another run has taken the distribution over (then it stops, sending nothing more)."""
     engine = get_engine(database)
     settings = get_settings()
     token = f"{uuid.uuid4().hex[:12]}-{worker}"
+    key = receipt_key()
     with session_scope(engine) as session:
         shared = document_message(session, session.get(Document, request.document), Path(files))
     sender = Sender(request.relay or settings.smtp_url, request.max_attachment_bytes or settings.max_attachment_bytes)
@@ -68,7 +77,7 @@ def send_deliveries(database: str, files: str, request: Distribution, worker: in
     try:
         while True:
             with session_scope(engine) as session:
-                rows = claim(session, request.document, CLAIM_BATCH, token, utcnow())
+                rows = claim(session, request.document, CLAIM_BATCH, token, utcnow(), lease)
                 due = next_due(session, request.document) if not rows else None
             if not rows:
                 if due is False:
@@ -77,21 +86,28 @@ def send_deliveries(database: str, files: str, request: Distribution, worker: in
                 time.sleep(min(max(wait, 0.05), 5.0))
                 continue
             for row in rows:
-                outcome = sender.send(row.channel_url, shared.to(row.label, row.message_id))
                 with session_scope(engine) as session:
-                    settle(session, session.get(Delivery, row.id), outcome, retries=request.retries,
+                    if not hand_over(session, row.id, token, lease):
+                        continue
+                outcome = sender.send(row.channel_url, shared.to(row.label, row.message_id,
+                                                                 receipt_token(row.message_id, key)))
+                with session_scope(engine) as session:
+                    settle(session, row.id, token, outcome, retries=request.retries,
                            retry_delay=request.retry_delay_seconds, now=utcnow(), actor=request.distributed_by)
                 handled += 1
+    except LeaseLost:  # the rows it claimed and did not hand over go back to 'planned' for the new holder
+        return handled
     finally:
         sender.close()
 
 
 @task(name="finish-distribution")
-def finish_distribution(database: str, document_id: int) -> dict[str, Any]:
+def finish_distribution(database: str, document_id: int, lease: Held) -> dict[str, Any]:
     """The document's distribution status, and a table artifact of recipients and outcomes."""
     from prefect.artifacts import create_table_artifact
 
     with session_scope(get_engine(database)) as session:
+        renew(session, lease)  # LeaseLost: another run has taken over; its own end will say how it went
         doc = session.get(Document, document_id)
         status = finish(session, doc)
         rows = ledger(session, document_id)
@@ -108,9 +124,9 @@ def finish_distribution(database: str, document_id: int) -> dict[str, Any]:
 @flow(name="distribute", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
 def distribute(request: Distribution) -> dict[str, Any]:
     database, files = locations(request.database, request.files)
-    with distribution_lock(get_engine(database), request.document):  # one run of a document at a time
-        plan_deliveries(database, request.document, request.distributed_by)
-        workers = [send_deliveries.submit(database, files, request, i) for i in range(request.concurrency)]
+    with hold(get_engine(database), f"distribution:{request.document}", request.lease_seconds) as lease:
+        plan_deliveries(database, request.document, request.distributed_by, lease)
+        workers = [send_deliveries.submit(database, files, request, i, lease) for i in range(request.concurrency)]
         for w in workers:
             w.result(raise_on_failure=False)  # a worker that failed leaves its rows for the next run
-        return finish_distribution(database, request.document)
+        return finish_distribution(database, request.document, lease)

@@ -11,17 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from flows.steps import locations
 from models.assignments import (
-    Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, delivered_to, notice_recipients,
-    notices_due, overview, sent_notices, settle_notice,
+    Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, delivered_to, hand_over_notice,
+    notice_outcome, notice_recipients, notices_due, overview, reconcile_notices, sent_notices, settle_notice,
 )
 from models.channels import channels_of, redact
 from models.config import get_settings, today
 from models.db import get_engine, session_scope
+from models.lease import TTL, Held, hold
 from models.messages import notice_message
 from models.schemas import date_input
 from models.transport import Sender
 from prefect import flow, task
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 DEFAULT_REMINDERS = (5, 1)
@@ -43,10 +43,12 @@ class Tracking(BaseModel):
 
 
 @task(name="plan-notices")
-def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tuple[int, str, date, int]]:
-    """(assignment, kind, day, working days left) of every notice due on ``on`` that has not reached everyone."""
+def plan_notices(database: str, on: date, reminder_days: list[int], actor: str) -> list[tuple[int, str, date, int]]:
+    """(assignment, kind, day, working days left) of every notice due on ``on`` that has not reached everyone,
+    after reconciling the notices a stopped run left half-sent."""
     out = []
     with session_scope(get_engine(database)) as session:
+        reconcile_notices(session, actor=actor)
         for a in session.exec(select(Assignment).where(Assignment.state == AssignmentState.OPEN,
                                                        Assignment.due.is_not(None)).order_by(Assignment.id)):
             for n in notices_due(a.due, on, reminder_days, sent_notices(session, a)):
@@ -56,19 +58,15 @@ def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tupl
 
 @task(name="send-notice")
 def send_notice(database: str, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
-                actor: str) -> dict[str, Any] | None:
-    """Record the notice, then send it to each recipient's channels and record the outcomes; a notice
-    already recorded (another run today) is not sent again, except to the channels it did not reach."""
+                actor: str, lease: Held) -> dict[str, Any] | None:
+    """Record the notice, then hand each message over (recorded first), send it and record its outcome; a
+    notice that reached everyone is not sent again, one that did not only to the channels it missed."""
     engine = get_engine(database)
-    try:
-        with session_scope(engine) as session:
-            assignment = session.get(Assignment, assignment_id)
-            row = claim_notice(session, assignment, Notice(NoticeKind(kind), day, left))
-            if row is None:
-                return None
-            notice_id, done = row.id, delivered_to(row)
-    except IntegrityError:  # a run at the same moment recorded it first: it sends it
-        return None
+    with session_scope(engine) as session:
+        claimed = claim_notice(session, session.get(Assignment, assignment_id), Notice(NoticeKind(kind), day, left))
+        if claimed is None:
+            return None
+        notice_id, done, retry = claimed[0].id, delivered_to(claimed[0]), claimed[1]
     with session_scope(engine) as session:
         assignment = session.get(Assignment, assignment_id)
         messages = []
@@ -78,20 +76,21 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
             urls = [c.url for c in channels_of(session, owner_kind, owner_id, day)]
             messages.append((code, urls, message))
     sender = Sender(relay or get_settings().smtp_url, get_settings().max_attachment_bytes)
-    outcomes = []
     try:
         for code, urls, message in messages:
-            if not urls:
-                outcomes.append({"code": code, "channel": "", "ok": False, "error": "channel.none"})
             for url in (u for u in urls if (code, redact(u)) not in done):
+                with session_scope(engine) as session:
+                    hand_over_notice(session, notice_id, code, redact(url), message.message_id, lease)
                 result = sender.send(url, message)
-                outcomes.append({"code": code, "channel": redact(url), "ok": result.ok, "message_id": message.message_id,
-                                 "error": None if result.ok else f"{result.rule}: {result.error}"})
+                with session_scope(engine) as session:
+                    notice_outcome(session, notice_id, code, redact(url), result.ok,
+                                   None if result.ok else f"{result.rule}: {result.error}")
     finally:
         sender.close()
     with session_scope(engine) as session:
         row = session.get(AssignmentNotice, notice_id)
-        settle_notice(session, row, outcomes, actor=actor)
+        settle_notice(session, row, [code for code, _urls, _m in messages], [code for code, urls, _m in messages if not urls],
+                      retry=retry, actor=actor)
         return {"assignment": assignment_id, "kind": kind, "day": day.isoformat(), "state": row.state,
                 "to": sorted({o["code"] for o in row.outcomes}),
                 "failures": [f"{o['code']} {o['channel'] or '(no channel)'}: {o['error']}" for o in row.outcomes if not o["ok"]]}
@@ -115,8 +114,9 @@ def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
     database, _ = locations(request.database, None)
     on = request.day or today()
     sent = []
-    for assignment_id, kind, day, left in plan_notices(database, on, request.reminder_days):
-        outcome = send_notice(database, request.relay, assignment_id, kind, day, left, request.actor)
-        if outcome is not None:
-            sent.append(outcome)
+    with hold(get_engine(database), "notices", TTL) as lease:  # one tracking run sends at a time
+        for assignment_id, kind, day, left in plan_notices(database, on, request.reminder_days, request.actor):
+            outcome = send_notice(database, request.relay, assignment_id, kind, day, left, request.actor, lease)
+            if outcome is not None:
+                sent.append(outcome)
     return {"on": on.isoformat(), "notices": sent, "assignments": assignments_overview(database, on)}

@@ -14,9 +14,10 @@ from models.directory import (
 )
 from models.document import Addressee, Document, DocumentLink, GeneratedFile
 from models.incoming import IncomingEntry
+from models.lease import Lease
 from models.register import OutgoingRegister, RegisterEntry
 
 __all__ = [
-    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Credential", "Delivery", "IncomingEntry", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
+    "Addressee", "Agency", "AgencyVersion", "Position", "ApprovalStep", "Assignment", "AssignmentNotice", "AuditEntry", "AuditHead", "Channel", "Credential", "Delivery", "IncomingEntry", "Lease", "AgencyGroup", "AgencyGroupMember", "Document", "DocumentLink", "GeneratedFile",
     "Official", "OtpSecret", "OutgoingRegister", "RegisterEntry", "SigningAuthority", "Unit",
 ]

@@ -4,7 +4,11 @@ When a decision is issued, each assignment of its body becomes an obligation of 
 issuer (UBND tỉnh, through its Office) by its deadline. The tracking flow sends reminders a number of working
 days before the deadline and an escalation once it has passed; each notice is recorded before it is sent,
 under a unique (assignment, kind, day), so a second run the same day sends nothing again, unless it did not
-reach everyone: the next run sends it again, with the same message ids, to those it missed. A report issued
+reach everyone: the next run sends it again, with the same message ids, to those it missed. One tracking run
+sends at a time (the lease 'notices', models/lease.py); each message is recorded as handed over, in a
+committed transaction, before it goes out, and its outcome after, so a run that stopped half-way is
+reconciled by the next: what was never handed over is sent, what was handed over without an outcome is sent
+again with its message id (the one duplicate a receiver may see), the rest is not. A report issued
 by the lead agency closes the assignment, on time or late; the Office may return it for more information,
 which reopens the assignment.
 """
@@ -17,7 +21,7 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import JSON, Column, UniqueConstraint, update
+from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
@@ -27,6 +31,7 @@ from models.directory import (
 )
 from models.document import Document, enum_type, utcnow
 from models.errors import RuleViolation
+from models.lease import Held, renew
 from models.working_days import Calendar, add_working_days, calendar, working_days_between
 
 
@@ -69,7 +74,9 @@ class AssignmentNotice(SQLModel, table=True):
     day: date = Field(description="The day it is due: N working days before the deadline, or the first day after")
     working_days_left: int = Field(description="Working days to the deadline (negative: overdue)")
     state: str = Field(default="sending", description="sending, sent, partly_failed, failed")
-    outcomes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    outcomes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False),
+                                           description="One per recipient and channel: code, channel (redacted), "
+                                                       "message_id, ok (None: handed over, no outcome yet), error")
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -133,9 +140,10 @@ def sent_notices(session: Session, assignment: Assignment) -> set[tuple[NoticeKi
         AssignmentNotice.assignment_id == assignment.id, AssignmentNotice.state.not_in(UNDELIVERED)))}
 
 
-def claim_notice(session: Session, assignment: Assignment, notice: Notice) -> AssignmentNotice | None:
+def claim_notice(session: Session, assignment: Assignment, notice: Notice) -> tuple[AssignmentNotice, bool] | None:
     """Record the notice before sending it, or take back one that did not reach everyone (the same row, so
-    the same message ids); None when it reached everyone, or another run holds it."""
+    the same message ids; its failed outcomes are tried again): (the row, taken back); None when it reached
+    everyone. Under the 'notices' lease, so no other run sends at the same time."""
     existing = session.exec(select(AssignmentNotice).where(
         AssignmentNotice.assignment_id == assignment.id, AssignmentNotice.kind == notice.kind,
         AssignmentNotice.day == notice.day)).first()
@@ -144,20 +152,64 @@ def claim_notice(session: Session, assignment: Assignment, notice: Notice) -> As
                                working_days_left=notice.working_days_left)
         session.add(row)
         session.flush()
-        return row
-    # conditional, so that of two runs retrying it at once only one sends
-    taken = session.execute(update(AssignmentNotice).where(AssignmentNotice.id == existing.id,
-                                                           AssignmentNotice.state.in_(UNDELIVERED))
-                            .values(state="sending"))
-    if taken.rowcount != 1:
+        return row, False
+    if existing.state not in UNDELIVERED:
         return None
-    session.refresh(existing)
-    return existing
+    existing.state, existing.outcomes = "sending", [o for o in existing.outcomes if o["ok"]]
+    session.add(existing)
+    session.flush()
+    return existing, True
 
 
 def delivered_to(row: AssignmentNotice) -> set[tuple[str, str]]:
     """(recipient code, channel as redacted) a notice reached in earlier runs: a retry skips them."""
     return {(o["code"], o["channel"]) for o in row.outcomes if o["ok"]}
+
+
+def _with_outcome(row: AssignmentNotice, outcome: dict[str, Any]) -> None:
+    row.outcomes = [o for o in row.outcomes if (o["code"], o["channel"]) != (outcome["code"], outcome["channel"])] \
+        + [outcome]  # a new list: the JSON column sees the change
+
+
+def hand_over_notice(session: Session, notice_id: int, code: str, channel: str, message_id: str, lease: Held) -> None:
+    """Record, in a transaction of its own committed before the message goes out, that it is handed over
+    (``ok`` None), renewing the lease in it (``LeaseLost``: another run took over, nothing is sent)."""
+    renew(session, lease)
+    row = session.get(AssignmentNotice, notice_id)
+    _with_outcome(row, {"code": code, "channel": channel, "message_id": message_id, "ok": None, "error": None})
+    session.add(row)
+
+
+def notice_outcome(session: Session, notice_id: int, code: str, channel: str, ok: bool, error: str | None) -> None:
+    """Record what the channel answered for one handed-over message."""
+    row = session.get(AssignmentNotice, notice_id)
+    entry = next(o for o in row.outcomes if (o["code"], o["channel"]) == (code, channel))
+    _with_outcome(row, {**entry, "ok": ok, "error": error})
+    session.add(row)
+
+
+def reconcile_notices(session: Session, *, actor: str = "system") -> list[AssignmentNotice]:
+    """Under the 'notices' lease: a notice still ``sending`` was left by a run that stopped. Its messages
+    handed over without an outcome count as not delivered (sent again, same message id, by this run)."""
+    left = list(session.exec(select(AssignmentNotice).where(AssignmentNotice.state == "sending")))
+    for row in left:
+        lost = [o["message_id"] for o in row.outcomes if o["ok"] is None]
+        row.outcomes = [{**o, "ok": False, "error": "delivery.outcome-lost: a run stopped after handing it to the "
+                                                    "channel; sent again with the same message id"}
+                        if o["ok"] is None else o for o in row.outcomes]
+        row.state = _notice_state(row.outcomes)
+        session.add(row)
+        session.flush()
+        assignment = session.get(Assignment, row.assignment_id)
+        record(session, Action.DELIVERY_ATTEMPTED, actor=actor, document_id=assignment.decision_id,
+               details={"step": "reconcile", "assignment": assignment.id, "notice": row.kind.value,
+                        "day": row.day.isoformat(), "resent_after_crash": lost, "state": row.state})
+    return left
+
+
+def _notice_state(outcomes: list[dict[str, Any]]) -> str:
+    sent = sum(1 for o in outcomes if o["ok"])
+    return "sent" if outcomes and sent == len(outcomes) else "failed" if not sent else "partly_failed"
 
 
 def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind,
@@ -176,18 +228,18 @@ def notice_recipients(session: Session, assignment: Assignment, kind: NoticeKind
     return [("official", o.id, signer_label(session, o, on), o.code) for o in people]
 
 
-def settle_notice(session: Session, row: AssignmentNotice, outcomes: list[dict[str, Any]], *, actor: str = "system") -> None:
-    """Record one run's outcomes, after what earlier runs delivered (a retry), and the notice's state."""
-    retry = bool(row.outcomes)
-    merged = [o for o in row.outcomes if o["ok"]] + outcomes
-    sent = sum(1 for o in merged if o["ok"])
-    row.outcomes = merged
-    row.state = "sent" if sent == len(merged) and merged else "failed" if not sent else "partly_failed"
+def settle_notice(session: Session, row: AssignmentNotice, to: list[str], no_channel: list[str], *, retry: bool,
+                  actor: str = "system") -> None:
+    """After one run's sends (``to``: the codes it was for): recipients without a channel, the notice's state
+    and the audit entry."""
+    for code in no_channel:
+        _with_outcome(row, {"code": code, "channel": "", "message_id": None, "ok": False, "error": "channel.none"})
+    row.state = _notice_state(row.outcomes)
     session.add(row)
     session.flush()
     assignment = session.get(Assignment, row.assignment_id)
     details = {"assignment": assignment.id, "day": row.day.isoformat(), "working_days_left": row.working_days_left,
-               "to": [o["code"] for o in outcomes], "state": row.state}
+               "to": to, "state": row.state}
     if retry:
         details["retry"] = True
     record(session, Action.REMINDED if row.kind is NoticeKind.REMINDER else Action.ESCALATED, actor=actor,

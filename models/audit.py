@@ -56,6 +56,7 @@ class Action(str, Enum):
     DELIVERY_SUCCEEDED = "delivery_succeeded"
     DELIVERY_FAILED = "delivery_failed"
     ACKNOWLEDGED = "acknowledged"
+    RECEIPT_REFUSED = "receipt_refused"  # an acknowledgement without its message's receipt token
     ASSIGNMENT_OPENED = "assignment_opened"
     REMINDED = "reminded"
     ESCALATED = "escalated"

@@ -16,8 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     """Read from the environment: ``VANBAN_HOME``, ``VANBAN_DATABASE_URL``, ``VANBAN_TIMEZONE``,
     ``VANBAN_SMTP_URL``, ``VANBAN_MAIL_DOMAIN``, ``VANBAN_MAX_ATTACHMENT_BYTES``, ``VANBAN_TODAY``,
-    ``VANBAN_CALENDAR_FILE``, ``VANBAN_KEYSTORE``, ``VANBAN_SECRET_KEY``. (``VANBAN_KEY_PASSPHRASE`` is read only
-    where a key is opened, never kept here.)"""
+    ``VANBAN_CALENDAR_FILE``, ``VANBAN_KEYSTORE``, ``VANBAN_SECRET_KEY``, ``VANBAN_RECEIPT_KEY_FILE``.
+    (``VANBAN_KEY_PASSPHRASE`` is read only where a key is opened, never kept here.)"""
 
     model_config = SettingsConfigDict(env_prefix="VANBAN_", extra="ignore")
 
@@ -43,6 +43,8 @@ class Settings(BaseSettings):
                                   "passphrase-encrypted); default keys in the data directory. Never in the database")
     secret_key: str | None = Field(default=None, description="The agency's key that encrypts TOTP secrets at rest, or "
                                    "a reference to it: {env:NAME} or {secret:NAME} (a Prefect Secret block)")
+    receipt_key_file: Path | None = Field(default=None, description="The secret receipt tokens are derived from "
+                                          "(made on first use); default receipt.key in the data directory")
 
     @property
     def database(self) -> str:
@@ -61,6 +63,11 @@ class Settings(BaseSettings):
     def calendar_path(self) -> Path:
         """Where ``vanban calendar announce`` records the agency's announcements (joined with vanban's own)."""
         return self.calendar_file or self.home / "calendar.yaml"
+
+    @property
+    def receipt_key_path(self) -> Path:
+        """The receipt key: every process that sends or checks receipts must read the same file."""
+        return self.receipt_key_file or self.home / "receipt.key"
 
 
 @lru_cache

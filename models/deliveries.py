@@ -1,26 +1,26 @@
 """The delivery ledger (sổ theo dõi phát hành): who gets an issued document, through which channel, when,
 and who acknowledged it.
 
-Exactly once: a row is claimed (state ``sending``, committed) before its message goes out, and settled
-(``sent``, back to ``planned`` for a retry, or ``failed``) after. Only one distribution of a document runs
-at a time (``distribution_lock``: a PostgreSQL advisory lock, or a file lock beside the SQLite file), so a
-row still ``sending`` when a run starts was left by a crashed run: its outcome was lost, and it is sent
-again with the same message id — the one duplicate a receiver may see, and can recognise.
+Exactly once, and where not, said so. One run at a time sends for a document: it holds the lease
+``distribution:ID`` (models/lease.py), which survives the loss of any connection and is checked again in every
+transaction that hands a message over. A worker claims rows (``claimed``: taken, nothing sent), then hands
+each over in a transaction of its own (``sending``, committed, with the lease renewed in it) before the message
+goes to the channel, and records the outcome after (``sent``, back to ``planned`` for a retry, or ``failed``).
+A new run, once it holds the lease, reconciles what a stopped run left: ``claimed`` rows were never handed
+over and go back to ``planned`` silently; ``sending`` rows may or may not have reached the receiver, and are
+sent again with the same message id. That is the one duplicate a receiver may see — a stop between the
+receiver accepting a message and the run committing its outcome — and the message id lets it drop it.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
-from pathlib import Path
 
-from sqlalchemy import UniqueConstraint, text, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
@@ -28,13 +28,15 @@ from models.channels import ChannelError, channels_of, check_sending, check_url,
 from models.config import get_settings, today
 from models.document import Document, DocumentStatus, enum_type, utcnow
 from models.errors import RuleViolation
+from models.lease import Held, renew
 from models.legal_text import ascii_fold, number_symbol
 from models.recipients import Recipient, ResolvedLine, recipient_code, resolve_distribution
 
 
 class DeliveryState(str, Enum):
     PLANNED = "planned"  # to send (first time, retry after a transient error, or redelivery)
-    SENDING = "sending"  # claimed: handed to the channel, outcome not recorded yet
+    CLAIMED = "claimed"  # taken by a run's worker; nothing handed to the channel yet
+    SENDING = "sending"  # handed to the channel (recorded before it was): outcome not recorded yet
     SENT = "sent"
     FAILED = "failed"  # permanent refusal, retries exhausted, or a channel that cannot be used
     UNRESOLVED = "unresolved"  # a Nơi nhận line naming nobody concrete: for the clerk to settle
@@ -71,6 +73,8 @@ class Delivery(SQLModel, table=True):
     sent_at: datetime | None = None
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    acknowledged_proof: str | None = Field(default=None, description="'token': the recipient's, with its message's "
+                                           "receipt token; 'clerk': a clerk's record, the audit entry names the clerk")
 
 
 @dataclass
@@ -124,9 +128,11 @@ def plan(session: Session, document: Document, *, check_sending_now: bool = Fals
     return out
 
 
-def record_plan(session: Session, document: Document, *, domain: str, actor: str = "system") -> dict[str, int]:
-    """Write the plan into the ledger: missing rows are added, rows a crashed run left ``sending`` go back
-    to ``planned`` (sent again, same message id). Returns how many rows each change touched."""
+def record_plan(session: Session, document: Document, *, domain: str, actor: str = "system",
+                taken_over_from: str | None = None) -> dict[str, int]:
+    """Write the plan into the ledger (missing rows are added) and reconcile what a stopped run left: rows
+    ``claimed`` were never handed over and go back to ``planned``; rows ``sending`` lost their outcome and
+    are sent again with the same message id. Only under the distribution's lease. Returns the counts."""
     existing = {(d.recipient_key, d.channel_url): d for d in
                 session.exec(select(Delivery).where(Delivery.document_id == document.id))}
     added = 0
@@ -162,33 +168,51 @@ def record_plan(session: Session, document: Document, *, domain: str, actor: str
                 problem = p.problems.get(url)
                 add(line, key, p.recipient.label, url, DeliveryState.FAILED if problem else DeliveryState.PLANNED,
                     p.code, problem.rule if problem else None, problem.message if problem else None)
-    orphans = session.exec(select(Delivery).where(Delivery.document_id == document.id,
-                                                  Delivery.state == DeliveryState.SENDING)).all()
-    for row in orphans:
-        row.state, row.error_rule = DeliveryState.PLANNED, "delivery.outcome-lost"
-        row.error = "a run stopped after handing it to the channel; sent again with the same message id"
+    left = session.exec(select(Delivery).where(Delivery.document_id == document.id, Delivery.state.in_(
+        (DeliveryState.CLAIMED, DeliveryState.SENDING))).order_by(Delivery.id)).all()
+    orphans = [row for row in left if row.state is DeliveryState.SENDING]
+    for row in left:
+        if row.state is DeliveryState.SENDING:
+            row.error_rule = "delivery.outcome-lost"
+            row.error = "a run stopped after handing it to the channel; sent again with the same message id"
+        row.state, row.claimed_by = DeliveryState.PLANNED, None
         session.add(row)
     document.distribution = DistributionStatus.IN_PROGRESS.value
     session.add(document)
     session.flush()
-    if added or orphans:
-        record(session, Action.DELIVERY_ATTEMPTED, actor=actor, document_id=document.id,
-               details={"step": "plan", "added": added, "resent_after_crash": [r.message_id for r in orphans]})
-    return {"added": added, "resent_after_crash": len(orphans)}
+    if added or left:
+        details = {"step": "plan", "added": added, "resent_after_crash": [r.message_id for r in orphans],
+                   "never_handed_over": len(left) - len(orphans)}
+        if taken_over_from:
+            details["taken_over_from"] = taken_over_from
+        record(session, Action.DELIVERY_ATTEMPTED, actor=actor, document_id=document.id, details=details)
+    return {"added": added, "resent_after_crash": len(orphans), "never_handed_over": len(left) - len(orphans)}
 
 
-def claim(session: Session, document_id: int, limit: int, token: str, now: datetime) -> list[Delivery]:
-    """Take up to ``limit`` rows due for sending (intent, committed by the caller before anything is sent)."""
+def claim(session: Session, document_id: int, limit: int, token: str, now: datetime, lease: Held) -> list[Delivery]:
+    """Take up to ``limit`` rows due for sending (``claimed``: nothing is handed over yet), under the lease."""
+    renew(session, lease)
     due = session.exec(select(Delivery.id).where(
         Delivery.document_id == document_id, Delivery.state == DeliveryState.PLANNED,
         (Delivery.not_before.is_(None)) | (Delivery.not_before <= now)).order_by(Delivery.id).limit(limit)).all()
     if not due:
         return []
     session.exec(update(Delivery).where(Delivery.id.in_(due), Delivery.state == DeliveryState.PLANNED)
-                 .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1, claimed_by=token))
+                 .values(state=DeliveryState.CLAIMED, claimed_by=token))
     return list(session.exec(select(Delivery).where(
-        Delivery.id.in_(due), Delivery.state == DeliveryState.SENDING, Delivery.claimed_by == token,
+        Delivery.id.in_(due), Delivery.state == DeliveryState.CLAIMED, Delivery.claimed_by == token,
     ).execution_options(populate_existing=True)).all())
+
+
+def hand_over(session: Session, row_id: int, token: str, lease: Held) -> bool:
+    """Record, in the caller's own transaction, committed before the message goes out, that it is being handed
+    to the channel (``sending``), and renew the lease in the same transaction: if another run has taken the
+    distribution over, this raises ``LeaseLost`` and nothing is sent. False if the row is no longer ours."""
+    renew(session, lease)
+    done = session.exec(update(Delivery).where(Delivery.id == row_id, Delivery.state == DeliveryState.CLAIMED,
+                                               Delivery.claimed_by == token)
+                        .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1))
+    return done.rowcount == 1
 
 
 def next_due(session: Session, document_id: int) -> datetime | None | bool:
@@ -211,9 +235,14 @@ class Outcome:
     error: str | None = None
 
 
-def settle(session: Session, row: Delivery, outcome: Outcome, *, retries: int, retry_delay: float, now: datetime,
-           actor: str = "system") -> None:
-    """Record a send's outcome: sent; planned again after a backoff (transient, retries left); or failed."""
+def settle(session: Session, row_id: int, token: str, outcome: Outcome, *, retries: int, retry_delay: float,
+           now: datetime, actor: str = "system") -> Delivery | None:
+    """Record a send's outcome: sent; planned again after a backoff (transient, retries left); or failed.
+    None if the row is no longer this worker's (a run that took over has already sent it again)."""
+    row = session.exec(select(Delivery).where(Delivery.id == row_id).with_for_update()
+                       .execution_options(populate_existing=True)).one()
+    if row.state is not DeliveryState.SENDING or row.claimed_by != token:
+        return None
     row.error_rule, row.error = outcome.rule, outcome.error
     if outcome.ok:
         row.state, row.sent_at, row.not_before = DeliveryState.SENT, now, None
@@ -229,6 +258,7 @@ def settle(session: Session, row: Delivery, outcome: Outcome, *, retries: int, r
                document_id=row.document_id,
                details={"to": row.recipient_code, "channel": redact(row.channel_url), "message_id": row.message_id,
                         "attempts": row.attempts, **({} if outcome.ok else {"rule": outcome.rule, "error": outcome.error})})
+    return row
 
 
 def finish(session: Session, document: Document) -> DistributionStatus:
@@ -276,20 +306,22 @@ def request_redelivery(session: Session, document: Document, *, failed_only: boo
     return chosen
 
 
-def acknowledge(session: Session, document: Document, code: str, *, by: str | None = None,
+def acknowledge(session: Session, document: Document, code: str, *, proof: str, by: str | None = None,
                 actor: str = "system", at: datetime | None = None) -> list[Delivery]:
-    """A recipient says it has the document (đã nhận): recorded on its rows, once."""
+    """A recipient has the document (đã nhận): recorded on its rows, once. ``proof`` says how vanban knows:
+    'token' (the recipient gave its message's receipt token, models/receipts.py) or 'clerk' (a clerk, the
+    actor, records what the recipient told them)."""
     rows = [d for d in rows_for(session, document.id, code) if d.state is DeliveryState.SENT]
     if not rows:
         raise RuleViolation("by", "delivery.not-sent", f"'{code}' has not been sent this document; nothing to acknowledge")
     fresh = [d for d in rows if d.acknowledged_at is None]
     for row in fresh:
-        row.acknowledged_at, row.acknowledged_by = at or utcnow(), by or code
+        row.acknowledged_at, row.acknowledged_by, row.acknowledged_proof = at or utcnow(), by or code, proof
         session.add(row)
     session.flush()
     if fresh:
         record(session, Action.ACKNOWLEDGED, actor=actor, document_id=document.id,
-               details={"by": by or code, "recipient": code, "message_id": fresh[0].message_id})
+               details={"by": by or code, "recipient": code, "message_id": fresh[0].message_id, "proof": proof})
     return fresh
 
 
@@ -299,30 +331,6 @@ def find_by_message_id(session: Session, mid: str) -> Delivery:
     if row is None:
         raise RuleViolation("message_id", "delivery.unknown-message", f"no delivery with message id {mid}")
     return row
-
-
-@contextmanager
-def distribution_lock(engine: Engine, document_id: int) -> Iterator[None]:
-    """One distribution of a document at a time, across processes and machines; released if the
-    process dies (the PostgreSQL session ends, the kernel drops the file lock)."""
-    url = make_url(str(engine.url))
-    if url.get_backend_name() == "postgresql":
-        with engine.connect() as connection:
-            connection.execute(text("SELECT pg_advisory_lock(:k1, :k2)"), {"k1": 0x7661_6E62, "k2": document_id})
-            connection.commit()
-            try:
-                yield
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:k1, :k2)"), {"k1": 0x7661_6E62, "k2": document_id})
-                connection.commit()
-        return
-    path = Path(f"{url.database}.distribute-{document_id}.lock")
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def summary(rows: Sequence[Delivery]) -> dict[str, int]:

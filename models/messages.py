@@ -32,6 +32,7 @@ class Message:
     body: str
     attachments: tuple[Attachment, ...]
     message_id: str
+    receipt_token: str | None = None  # what the recipient gives back to acknowledge (models/receipts.py)
 
     @property
     def size(self) -> int:
@@ -46,11 +47,12 @@ class DocumentMessage:
     lead: str
     attachments: tuple[Attachment, ...]
 
-    def to(self, label: str, message_id: str) -> Message:
+    def to(self, label: str, message_id: str, receipt_token: str) -> Message:
         listed = "\n".join(f"- {a.filename} ({a.description})" for a in self.attachments)
         body = (f"Kính gửi: {label}.\n\n{self.lead}\n\nVăn bản gửi kèm:\n{listed}\n\n"
-                f"Đề nghị xác nhận đã nhận văn bản.\nMã thư: {message_id}\n")
-        return Message(self.subject, body, self.attachments, message_id)
+                f"Đề nghị xác nhận đã nhận văn bản, kèm mã xác nhận.\nMã thư: {message_id}\n"
+                f"Mã xác nhận: {receipt_token}\n")
+        return Message(self.subject, body, self.attachments, message_id, receipt_token)
 
 
 def _title(doc: Document) -> str:

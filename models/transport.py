@@ -105,6 +105,8 @@ class Sender:
         mail["Date"] = formatdate(localtime=True)
         mail["Message-ID"] = message.message_id
         mail["X-Vanban-Message-Id"] = message.message_id
+        if message.receipt_token:
+            mail["X-Vanban-Receipt-Token"] = message.receipt_token
         mail.set_content(message.body)
         for a in message.attachments:
             mail.add_attachment(self._read(a.path), maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=a.filename)
@@ -145,6 +147,8 @@ class Sender:
 
         if isinstance(getattr(plugin, "headers", None), dict):
             plugin.headers["X-Vanban-Message-Id"] = message.message_id
+            if message.receipt_token:
+                plugin.headers["X-Vanban-Receipt-Token"] = message.receipt_token
         attach = apprise.AppriseAttachment([f"file://{a.path}?name={a.filename}" for a in message.attachments])
         with apprise.LogCapture(level=logging.WARNING) as log:
             ok = plugin.notify(body=message.body, title=message.subject, attach=attach)

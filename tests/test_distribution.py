@@ -6,15 +6,18 @@ from __future__ import annotations
 import base64
 import json
 import os
+import random
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -372,23 +375,99 @@ def test_a_webhook_gets_the_files_and_the_same_message_id_and_no_secret_leaks(
 
 # --- exactly once across crashes and concurrent runs ------------------------------------------------
 
-DISTRIBUTE = """
-import sys
+RUNS = """
+import os, sys, traceback
+import flows.runtime  # vanban's Prefect settings, before Prefect loads
 from flows.distribute import Distribution, distribute
 from flows.runtime import prefect_settings
-with prefect_settings():
-    print(distribute(Distribution(document=int(sys.argv[1]), relay=sys.argv[2], database=sys.argv[3], files=sys.argv[4],
-                                  concurrency=4, retry_delay_seconds=0.05)))
+
+for line in sys.stdin:
+    command, *args = line.split()
+    if command == "wait":
+        print(os.waitstatus_to_exitcode(os.waitpid(int(args[0]), 0)[1]), flush=True)
+        continue
+    document, relay, database, files, lease, concurrency = args
+    pid = os.fork()
+    if pid == 0:
+        os.dup2(2, 1)  # stdout is the parent's, for pids and statuses
+        code = 0
+        try:
+            with prefect_settings():
+                distribute(Distribution(document=int(document), relay=relay, database=database, files=files,
+                                        lease_seconds=float(lease), concurrency=int(concurrency),
+                                        retry_delay_seconds=0.05))
+        except BaseException:
+            traceback.print_exc()
+            code = 1
+        os._exit(code)
+    print(pid, flush=True)
 """
 
 
-def distribute_in_process(tmp_path: Path, name: str, doc_id: int, relay: str, database: str, files: Path) -> subprocess.Popen:
-    """The flow in a process of its own, with a Prefect home of its own (its own temporary server)."""
-    env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{name}"), "VANBAN_HOME": str(tmp_path / "home")}
-    env.pop("PREFECT_API_URL", None)
-    return subprocess.Popen([sys.executable, "-c", DISTRIBUTE, str(doc_id), relay, database, str(files)], cwd=ROOT,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True)  # its group holds its Prefect server: a kill takes both
+class Runs:
+    """Distribution runs, each the real flow in a process of its own, forked from one process that has
+    imported vanban and Prefect already and talks to the test session's Prefect server: a run starts in a
+    fraction of a second (a new interpreter with its own temporary Prefect server takes ~10 s), so a test can
+    start and kill many. ``wait`` gives a run's exit status (negative: the signal that ended it)."""
+
+    def __init__(self, tmp_path: Path, doc_id: int, relay: str, database: str, files: Path) -> None:
+        from prefect.settings import PREFECT_API_URL
+
+        self.args = f"{doc_id} {relay} {database} {files}"
+        self.log_path = tmp_path / "runs.log"
+        self._log = self.log_path.open("w")
+        env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "VANBAN_HOME": str(tmp_path / "home")}
+        self.process = subprocess.Popen([sys.executable, "-c", RUNS], cwd=ROOT, env=env, text=True,
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log)
+        self.running: set[int] = set()
+
+    def _ask(self, line: str) -> int:
+        self.process.stdin.write(line + "\n")
+        self.process.stdin.flush()
+        answer = self.process.stdout.readline()
+        assert answer, f"the runs' parent died: {self.log()}"
+        return int(answer)
+
+    def start(self, *, lease: float = 30.0, concurrency: int = 4) -> int:
+        pid = self._ask(f"go {self.args} {lease} {concurrency}")
+        self.running.add(pid)
+        return pid
+
+    def wait(self, pid: int) -> int:
+        self.running.discard(pid)
+        return self._ask(f"wait {pid}")
+
+    def log(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text()[-3000:]
+
+    def close(self) -> None:
+        """Kill the runs a failed test left going, then end the parent."""
+        if self.process.poll() is not None:
+            return
+        for pid in list(self.running):
+            os.kill(pid, signal.SIGKILL)
+            self.wait(pid)
+        self.process.stdin.close()  # the parent's loop ends
+        try:
+            self.process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def runs_for(prefect_harness, tmp_path: Path) -> Iterator:  # noqa: ANN001
+    opened: list[Runs] = []
+
+    def make(doc_id: int, relay: str, database: str, files: Path) -> Runs:
+        opened.append(Runs(tmp_path, doc_id, relay, database, files))
+        return opened[-1]
+
+    yield make
+    for r in opened:
+        r.close()
 
 
 def assert_each_recipient_got_one_message_id(messages: list, expected: dict[str, str]) -> None:
@@ -406,39 +485,46 @@ def expected_ids(engine: Engine) -> dict[str, str]:
                 for c in session.exec(select(Channel).where(Channel.url == r.channel_url)) if r.channel_url}
 
 
+def plan_entries(engine: Engine) -> list[dict]:
+    with session_scope(engine) as session:
+        return [json.loads(e.details) for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))
+                if e.action == "delivery_attempted" and json.loads(e.details).get("step") == "plan"]
+
+
 def test_a_run_killed_mid_way_then_rerun_misses_nobody_and_repeats_only_lost_outcomes(
-        prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
-    files = tmp_path / "db" / "files"
-    doc_id = decision_of(chain_engine).id
-    victim: list[subprocess.Popen] = []
+        chain_engine: Engine, tmp_path: Path, runs_for) -> None:  # noqa: ANN001
+    """SQLite: killed while the mail server holds its 10th message (handed over, outcome not recorded), the
+    rerun sends what was never handed over and again what was in flight, nothing else."""
+    victim: list[int] = []
 
     class KillAfter(OutboxHandler):
         def received(self, message) -> None:  # noqa: ANN001
             if len(self.messages) == 10 and victim:
-                os.killpg(victim[0].pid, signal.SIGKILL)
+                os.kill(victim[0], signal.SIGKILL)
 
     handler = KillAfter(None)
     with Outbox(handler=handler) as box:
-        victim.append(distribute_in_process(tmp_path, "a", doc_id, box.url, str(chain_engine.url), files))
-        victim[0].wait(timeout=180)
-        assert victim[0].returncode == -signal.SIGKILL
-        before = len(handler.messages)
-        assert 10 <= before < SEED_RECIPIENTS
-        in_flight = [r for r in rows(chain_engine) if r.state is DeliveryState.SENDING]
-        result = run(chain_engine, tmp_path, box.url)
-    assert result["status"] == "completed"
+        runs = runs_for(decision_of(chain_engine).id, box.url, str(chain_engine.url), tmp_path / "db" / "files")
+        victim.append(runs.start(lease=0.5))
+        assert runs.wait(victim[0]) == -signal.SIGKILL, runs.log()
+        assert 10 <= len(handler.messages) < SEED_RECIPIENTS
+        states = Counter(r.state for r in rows(chain_engine))
+        assert 1 <= states[DeliveryState.SENDING] <= 4  # one in flight per worker at most
+        in_flight = {r.message_id for r in rows(chain_engine) if r.state is DeliveryState.SENDING}
+        rerun = runs.start(lease=0.5)
+        assert runs.wait(rerun) == 0, runs.log()
+        runs.close()
+    assert decision_of(chain_engine).distribution == "completed"
     assert_each_recipient_got_one_message_id(handler.messages, expected_ids(chain_engine))
-    repeats = len(handler.messages) - SEED_RECIPIENTS
-    assert 0 <= repeats <= len(in_flight)  # only sends whose outcome the kill lost were repeated
-    with session_scope(chain_engine) as session:
-        plans = [json.loads(e.details) for e in session.exec(select(AuditEntry))
-                 if e.action == "delivery_attempted" and json.loads(e.details).get("step") == "plan"]
-    assert len(plans[-1]["resent_after_crash"]) == len(in_flight)
+    twice = {mid for mid, n in Counter(m["Message-ID"] for m in handler.messages).items() if n > 1}
+    assert twice <= in_flight and max(Counter(m["Message-ID"] for m in handler.messages).values()) <= 2
+    last = plan_entries(chain_engine)[-1]
+    assert set(last["resent_after_crash"]) == in_flight and last["taken_over_from"]
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_two_runs_at_once_send_each_message_once(backend: str, chain_engine: Engine, tmp_path: Path,
-                                                 request: pytest.FixtureRequest) -> None:
+                                                 request: pytest.FixtureRequest, runs_for) -> None:  # noqa: ANN001
     if backend == "postgresql":
         url = request.getfixturevalue("pg_url")
         engine = make_engine(url)
@@ -447,66 +533,291 @@ def test_two_runs_at_once_send_each_message_once(backend: str, chain_engine: Eng
         run_seed_chain(engine, tmp_path / "db" / "files")
     else:
         engine, url = chain_engine, str(chain_engine.url)
-    doc_id = decision_of(engine).id
     handler = OutboxHandler(None)
     with Outbox(handler=handler) as box:
-        procs = [distribute_in_process(tmp_path, name, doc_id, box.url, url, tmp_path / "db" / "files")
-                 for name in ("a", "b")]
-        outputs = [p.communicate(timeout=300) for p in procs]
-    for p, (out, errors) in zip(procs, outputs, strict=True):
-        assert p.returncode == 0, errors[-3000:]
-        assert "'status': 'completed'" in out
+        runs = runs_for(decision_of(engine).id, box.url, url, tmp_path / "db" / "files")
+        pids = [runs.start(), runs.start()]
+        assert [runs.wait(pid) for pid in pids] == [0, 0], runs.log()
+        runs.close()
     assert len(handler.messages) == SEED_RECIPIENTS
     assert_each_recipient_got_one_message_id(handler.messages, expected_ids(engine))
     if backend == "postgresql":
         engine.dispose()
 
 
+class Killer(OutboxHandler):
+    """A mail server that can keep every message waiting before its 250 (``hold``), kill a run the moment it
+    accepts a message (between the run's hand-over and its outcome: the window), and tell when messages come."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.hold = threading.Event()
+        self.kill_on: tuple[int, int] | None = None  # (messages received, pid)
+        self.arrived = threading.Condition()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001, ANN201, N802
+        import asyncio
+
+        while self.hold.is_set():
+            await asyncio.sleep(0.01)
+        return await super().handle_DATA(server, session, envelope)
+
+    def received(self, message) -> None:  # noqa: ANN001
+        if self.kill_on and len(self.messages) >= self.kill_on[0]:
+            os.kill(self.kill_on[1], signal.SIGKILL)
+            self.kill_on = None
+        with self.arrived:
+            self.arrived.notify_all()
+
+    def wait_for(self, count: int, timeout: float) -> bool:
+        with self.arrived:
+            return self.arrived.wait_for(lambda: len(self.messages) >= count, timeout)
+
+
+KILLS = 20
+CUT_AT = 10  # the round whose run loses its lease connection and meets a rival
+
+
+def test_twenty_kills_and_a_lost_lease_connection_miss_nobody_and_repeat_only_what_was_in_flight(
+        pg_url: str, tmp_path: Path, runs_for) -> None:  # noqa: ANN001
+    """PostgreSQL. 20 SIGKILLs of the distributing process at random points: the moment the server accepts a
+    message (before the run hears its 250), a few ms after one, or any time from its start (lease, plan,
+    reconciliation). In one round the lease's connection is also terminated (pg_terminate_backend) while the
+    run waits on the server, and a rival run starts: the lease stays with the live run (renewed over a new
+    connection) and the rival sends nothing until the run is killed. Counted by Message-ID at the server: nobody
+    missed, and a message twice only where a run reconciling after a kill found it handed over without an
+    outcome (``resent_after_crash``) — the window the README names; at most one such message per worker."""
+    from sqlalchemy import text
+
+    from models.lease import APPLICATION_NAME, Lease
+
+    engine = make_engine(pg_url)
+    with session_scope(engine) as session:
+        load_directory(session)
+    run_seed_chain(engine, tmp_path / "db" / "files")
+    seed = int.from_bytes(os.urandom(4), "big")
+    rng = random.Random(seed)
+    handler = Killer()
+
+    def lease_row() -> tuple:
+        with session_scope(engine) as session:
+            row = session.get(Lease, f"distribution:{decision_of(engine).id}", populate_existing=True)
+            return row.holder, row.fence, row.beat
+
+    def lease_backends() -> list[int]:
+        with engine.connect() as connection:
+            return list(connection.execute(text("SELECT pid FROM pg_stat_activity WHERE application_name = :n "
+                                                "AND datname = current_database()"), {"n": APPLICATION_NAME}).scalars())
+
+    def until(check, timeout: float = 20.0) -> None:  # noqa: ANN001
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert time.monotonic() < deadline, f"seed {seed}: timed out; {runs.log()}"
+            time.sleep(0.02)
+
+    with Outbox(handler=handler) as box:
+        runs = runs_for(decision_of(engine).id, box.url, pg_url, tmp_path / "db" / "files")
+        current, rival, killed = runs.start(lease=0.5), None, 0
+        for n in range(KILLS):
+            if n == CUT_AT:
+                handler.hold.set()  # the run's workers hand messages over and wait for the server
+                until(lambda: any(r.state is DeliveryState.SENDING for r in rows(engine)) and lease_backends())
+                with engine.connect() as connection:
+                    cut = connection.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                                                  "application_name = :n AND datname = current_database()"),
+                                             {"n": APPLICATION_NAME}).scalars().all()
+                assert cut == [True], f"seed {seed}"
+                before = lease_row()
+                rival = runs.start(lease=2.0)
+                time.sleep(3.0)  # longer than the rival waits for a silent holder
+                after = lease_row()
+                assert after[:2] == before[:2] and after[2] > before[2], f"seed {seed}: {before} → {after}"
+                assert lease_backends(), "the heartbeat opened a new connection"
+                handler.kill_on = (len(handler.messages) + 1, current)
+                handler.hold.clear()
+            else:
+                mode, target = ("accepting", "after", "anytime")[n % 3], len(handler.messages) + 1
+                if mode == "accepting":
+                    handler.kill_on = (target, current)
+                    handler.wait_for(target, timeout=15)
+                elif mode == "after":
+                    handler.wait_for(target, timeout=15)
+                    time.sleep(rng.uniform(0, 0.015))
+                else:
+                    time.sleep(rng.uniform(0, 1.2))
+                handler.kill_on = None  # fired already, or the run ended before a message came
+                os.kill(current, signal.SIGKILL)  # no-op on a run that has ended (not yet waited for)
+            status = runs.wait(current)
+            assert status in (-signal.SIGKILL, 0), f"seed {seed}, round {n}: {status}; {runs.log()}"
+            killed += status == -signal.SIGKILL
+            current, rival = rival or runs.start(lease=0.5), None
+        assert runs.wait(current) == 0, f"seed {seed}: {runs.log()}"
+        runs.close()
+    assert killed >= KILLS - 2, f"seed {seed}: only {killed} runs were killed before they ended"
+    assert decision_of(engine).distribution == "completed"
+    assert_each_recipient_got_one_message_id(handler.messages, expected_ids(engine))  # nobody missed
+    plans = plan_entries(engine)
+    resent = Counter(mid for p in plans for mid in p["resent_after_crash"])
+    received = Counter(m["Message-ID"] for m in handler.messages)
+    outside = {mid: n for mid, n in received.items() if n - 1 > resent[mid]}
+    assert outside == {}, f"seed {seed}: sent twice outside the window: {outside}"
+    assert all(len(p["resent_after_crash"]) <= 4 for p in plans), f"seed {seed}"  # one in flight per worker
+    assert sum(1 for p in plans if p["resent_after_crash"]) >= 5, f"seed {seed}: the kills missed the window"
+    assert any(p.get("taken_over_from") for p in plans)
+    assert lease_row()[0] is None and {r.state for r in rows(engine) if r.channel_url} == {DeliveryState.SENT}
+    engine.dispose()
+
+
 # --- receipts and the clerk's commands ---------------------------------------------------------------
 
-def test_receipts_over_http_are_recorded_once(prefect_harness, chain_engine: Engine, tmp_path: Path,
-                                              outbox: Outbox) -> None:  # noqa: ANN001
-    import urllib.error
-    import urllib.request
+def test_receipts_over_http_need_the_token_and_forgeries_are_refused_and_recorded(
+        prefect_harness, chain_engine: Engine, tmp_path: Path, outbox: Outbox) -> None:  # noqa: ANN001
+    """A real HTTP client against the real server on loopback: the token the message carried acknowledges it;
+    no token, a wrong one, or the token of another recipient's message gets 403 and an audit entry; a huge
+    Content-Length gets 413 before anything is read."""
+    import http.client
+    import socket
 
-    from flows.receipts import receipt_server
+    from flows.receipts import MAX_BODY, receipt_server
 
     run(chain_engine, tmp_path, outbox.url)
-    mid = next(m["Message-ID"] for m in outbox.messages if m["To"] == "snv@vinhlong.example")
+    snv = next(m for m in outbox.messages if m["To"] == "snv@vinhlong.example")
+    stp = next(m for m in outbox.messages if m["To"] == "stp@vinhlong.example")
+    mid, token = snv["Message-ID"], snv["X-Vanban-Receipt-Token"]
+    body = snv.get_body(preferencelist=("plain",)).get_content()
+    assert f"Mã xác nhận: {token}\n" in body and len(token) == 26
+    assert token != stp["X-Vanban-Receipt-Token"]
     server = receipt_server(chain_engine, "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/receipts"
+    port = server.server_address[1]
 
-    def post(body: bytes) -> tuple[int, dict]:
-        try:
-            with urllib.request.urlopen(urllib.request.Request(url, data=body, method="POST")) as answer:
-                return answer.status, json.loads(answer.read())
-        except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
+    def post(payload: dict | bytes, headers: dict | None = None) -> tuple[int, dict]:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        connection.request("POST", "/receipts", body=data, headers=headers or {"Content-Type": "application/json"})
+        answer = connection.getresponse()
+        result = answer.status, json.loads(answer.read())
+        connection.close()
+        return result
+
+    def huge_content_length() -> tuple[int, dict]:
+        """Announce 10 GB, send nothing: the answer comes at once."""
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(b"POST /receipts HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000000\r\n\r\n")
+            answer = b""
+            while chunk := raw.recv(65536):  # the server closes the connection after its answer
+                answer += chunk
+            head, _, rest = answer.partition(b"\r\n\r\n")
+            return int(head.split()[1]), json.loads(rest)
 
     try:
-        first = post(json.dumps({"message_id": mid, "by": "Văn thư Sở Nội vụ"}).encode())
-        again = post(json.dumps({"message_id": mid}).encode())
-        unknown = post(json.dumps({"message_id": "<nobody@vanban.local>"}).encode())
+        forged = [post({"message_id": mid}),  # the message id alone, computed from the number
+                  post({"message_id": mid, "token": "A" * 26, "by": "kẻ giả mạo"}),
+                  post({"message_id": mid, "token": stp["X-Vanban-Receipt-Token"]})]
+        first = post({"message_id": mid, "token": token.lower(), "by": "Văn thư Sở Nội vụ"})
+        again = post({"message_id": mid, "token": token})
+        unknown = post({"message_id": "<nobody@vanban.local>", "token": "A" * 26})
         broken = post(b"not json")
+        too_big = huge_content_length()
+        over = post(b"{" + b" " * MAX_BODY + b"}")
+        server_alive = post({"message_id": mid, "token": token})
     finally:
         server.shutdown()
         server.server_close()
+    assert [(code, answer["rule"]) for code, answer in forged] == [
+        (403, "receipt.token-missing"), (403, "receipt.token-mismatch"), (403, "receipt.token-mismatch")]
     assert first == (200, {"message_id": mid, "recipient": "snv", "acknowledged": True, "first_time": True})
     assert again[0] == 200 and again[1]["first_time"] is False
-    assert unknown[0] == 404 and unknown[1]["rule"] == "delivery.unknown-message"
-    assert broken[0] == 400
-    snv = next(r for r in rows(chain_engine) if r.recipient_code == "snv")
-    assert snv.acknowledged_by == "Văn thư Sở Nội vụ" and snv.acknowledged_at is not None
+    assert unknown[0] == 403  # a forged token says nothing about which message ids exist
+    assert broken[0] == 400 and too_big[0] == 413 and over[0] == 413 and server_alive[0] == 200
+    snv_row = next(r for r in rows(chain_engine) if r.recipient_code == "snv")
+    assert snv_row.acknowledged_by == "Văn thư Sở Nội vụ" and snv_row.acknowledged_proof == "token"
     with session_scope(chain_engine) as session:
-        acks = [e for e in session.exec(select(AuditEntry)) if e.action == "acknowledged"]
-    assert len(acks) == 1
+        entries = [e for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))]
+    acks = [json.loads(e.details) for e in entries if e.action == "acknowledged"]
+    refused = [(e.document_id, json.loads(e.details)) for e in entries if e.action == "receipt_refused"]
+    assert [(a["recipient"], a["proof"]) for a in acks] == [("snv", "token")]
+    doc_id = decision_of(chain_engine).id
+    assert [(d, r["rule"], r["message_id"], r["from"]) for d, r in refused] == [
+        (doc_id, "receipt.token-missing", mid, "127.0.0.1"), (doc_id, "receipt.token-mismatch", mid, "127.0.0.1"),
+        (doc_id, "receipt.token-mismatch", mid, "127.0.0.1"),
+        (None, "receipt.token-mismatch", "<nobody@vanban.local>", "127.0.0.1")]
+    assert refused[1][1]["claimed_by"] == "kẻ giả mạo"
 
 
-def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: Path, tmp_path: Path) -> None:
+def test_the_receipt_token_is_an_hmac_under_a_key_outside_the_database(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same message id gives the same token (a resend carries it); another key gives another token; the
+    key file (VANBAN_RECEIPT_KEY_FILE) is its owner's alone, and a damaged one is refused."""
+    from models.config import get_settings
+    from models.errors import VanbanError
+    from models.receipts import receipt_key, receipt_token, token_matches
+
+    path = tmp_path / "keys" / "receipt.key"
+    monkeypatch.setenv("VANBAN_RECEIPT_KEY_FILE", str(path))
+    get_settings.cache_clear()
+    key = receipt_key()
+    assert path.exists()
+    assert len(key) == 32 and path.stat().st_mode & 0o777 == 0o600 and receipt_key() == key
+    mid = "<374-QD-UBND-2024.agency-7.1f2e3d4c@vanban.local>"
+    token = receipt_token(mid, key)
+    assert token == receipt_token(mid, key) != receipt_token(mid.replace("7", "8"), key)
+    assert receipt_token(mid, receipt_key(tmp_path / "other.key")) != token
+    assert token_matches(mid, token) and token_matches(mid, f" {token.lower()[:13]}-{token[13:]} ")
+    assert not token_matches(mid, token[:-1])
+    path.write_text("not a key\n")
+    with pytest.raises(VanbanError, match="is not a key vanban wrote"):
+        receipt_key()
+
+
+def test_receipts_serve_stays_on_loopback_unless_told(monkeypatch: pytest.MonkeyPatch, _chain_template: Path,
+                                                     tmp_path: Path) -> None:
+    """Any address but loopback needs --public, and then a warning; a port it cannot take is one line."""
+    import shutil
+    import socket
+
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from flows.cli.distribution import is_loopback
+    from models.config import get_settings
+    from models.db import get_engine
+
+    assert [is_loopback(h) for h in ("127.0.0.1", "127.0.0.2", "::1", "localhost", "0.0.0.0", "192.168.1.5",
+                                     "vanban.example")] == [True, True, True, True, False, False, False]
+    shutil.copytree(_chain_template, tmp_path / "home")
+    monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    refused = CliRunner().invoke(app, ["receipts", "serve", "--host", "0.0.0.0"])
+    assert refused.exit_code == 1
+    assert "host: 0.0.0.0 is not a loopback address" in refused.stderr and "(receipts.public-needs-flag)" in refused.stderr
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        public = CliRunner().invoke(app, ["receipts", "serve", "--host", "0.0.0.0", "--port", port, "--public"])
+    assert public.exit_code == 1 and "warning: receipts listen on 0.0.0.0, reachable from other machines" in public.stderr
+    assert f"port: cannot listen on 0.0.0.0:{port}: Address already in use (receipts.cannot-listen)" in public.stderr
+
+
+def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from models.config import get_settings
+    from models.db import get_engine
     from tests.test_cli import vanban
+
+    def in_process(*args: str) -> Any:
+        """The command in this process (no new interpreter to start), on the same home."""
+        monkeypatch.setenv("VANBAN_HOME", str(tmp_path / "home"))
+        get_settings.cache_clear()
+        get_engine.cache_clear()
+        return CliRunner().invoke(app, list(args))
 
     shutil.copytree(_chain_template, tmp_path / "home")
     handler = OutboxHandler(None)
@@ -531,14 +842,23 @@ def test_a_clerk_distributes_follows_the_ledger_and_redelivers(_chain_template: 
         ledger_rows = json.loads(listing.stdout)
         assert [r["state"] for r in ledger_rows].count("sent") == SEED_RECIPIENTS
         assert [r["recipient"] for r in ledger_rows if r["state"] == "unresolved"] == ["các cơ quan, đơn vị có liên quan"]
-        ack = vanban("ack", "374/QĐ-UBND", "--by", "sttt", env=env)
-        assert ack.returncode == 0 and "acknowledged by sttt" in ack.stdout
+        unproved = in_process("ack", "374/QĐ-UBND", "--by", "sttt")
+        assert unproved.exit_code == 1 and "name the clerk with --as" in unproved.stderr
+        ack = in_process("ack", "374/QĐ-UBND", "--by", "sttt", "--as", "vt-ubnd")
+        assert ack.exit_code == 0 and "acknowledged by sttt (recorded by vt-ubnd)" in ack.stdout, ack.output
+        cvp_mail = next(m for m in handler.messages if m["To"] == "cvp@vinhlong.example")
+        forged = in_process("ack", "374/QĐ-UBND", "--by", "cvp", "--token", "A" * 26, "--as", "vt-ubnd")
+        assert forged.exit_code == 1 and "(receipt.token-mismatch)" in forged.stderr and forged.exception.__class__ is SystemExit
+        proved = in_process("ack", "374/QĐ-UBND", "--by", "cvp", "--token", cvp_mail["X-Vanban-Receipt-Token"])
+        assert proved.exit_code == 0 and "acknowledged by cvp (with its receipt token)" in proved.stdout
+        proofs = {r["code"]: r["acknowledged_proof"] for r in json.loads(in_process("deliveries", "374/QĐ-UBND", "--json").stdout)}
+        assert (proofs["sttt"], proofs["cvp"], proofs["snv"]) == ("clerk", "token", None)
         # As if sent on the day of issue, Monday 04/3/2024, and read on Thursday 07/3/2024: three working days on.
         with sqlite3.connect(tmp_path / "home" / "vanban.db") as db:
             db.execute("UPDATE delivery SET sent_at = '2024-03-04 02:00:00.000000' WHERE sent_at IS NOT NULL")
         on_thursday = {**env, "VANBAN_TODAY": "2024-03-07"}
         waiting = json.loads(vanban("deliveries", "374/QĐ-UBND", "--unacknowledged", "3", "--json", env=on_thursday).stdout)
-        assert len(waiting) == SEED_RECIPIENTS - 1 and "sttt" not in {r["code"] for r in waiting}
+        assert len(waiting) == SEED_RECIPIENTS - 2 and not {"sttt", "cvp"} & {r["code"] for r in waiting}
         later = json.loads(vanban("deliveries", "374/QĐ-UBND", "--unacknowledged", "4", "--json", env=on_thursday).stdout)
         assert later == []
         unknown_year = vanban("deliveries", "374/QĐ-UBND", "--unacknowledged", "1", env={**env, "VANBAN_TODAY": "2101-01-04"})

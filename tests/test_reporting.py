@@ -252,6 +252,37 @@ def test_a_partly_failed_escalation_is_sent_again_only_to_whom_it_missed(prefect
         (row,) = session.exec(select(AssignmentNotice)).all()
     assert row.state == "sent" and sorted(o["code"] for o in row.outcomes) == ["cvp", "pct-vhxh", "pcvp-vhxh"]
 
+def test_a_notice_left_half_sent_by_a_stopped_run_is_reconciled_by_the_next(prefect_harness,  # noqa: ANN001
+                                                                           chain_engine: Engine) -> None:
+    """As a run killed during the escalation leaves it: sent to cvp (outcome recorded), handed over to pct-vhxh
+    (no outcome), never handed to pcvp-vhxh, the notice 'sending'. The next run does not take it for sent: it
+    sends to the two without an outcome, with their message ids, and not to cvp again."""
+    with Outbox() as box:
+        track(chain_engine, box, date(2024, 12, 16))
+        ids = {m["To"].split("@")[0]: m["Message-ID"] for m in box.messages}
+        assert sorted(ids) == ["cvp", "pct-vhxh", "pcvp-vhxh"]
+        with session_scope(chain_engine) as session:
+            row = session.exec(select(AssignmentNotice)).one()
+            by_code = {o["code"]: o for o in row.outcomes}
+            row.state = "sending"
+            row.outcomes = [by_code["cvp"], {**by_code["pct-vhxh"], "ok": None}]
+            session.add(row)
+        box.handler.messages.clear()
+        again = track(chain_engine, box, date(2024, 12, 17))
+        assert sorted((m["To"].split("@")[0], m["Message-ID"]) for m in box.messages) == [
+            ("pct-vhxh", ids["pct-vhxh"]), ("pcvp-vhxh", ids["pcvp-vhxh"])]
+        assert [(n["kind"], n["state"]) for n in again["notices"]] == [("escalation", "sent")]
+        assert track(chain_engine, box, date(2024, 12, 17))["notices"] == [] and len(box.messages) == 2
+    with session_scope(chain_engine) as session:
+        row = session.exec(select(AssignmentNotice)).one()
+        details = [json.loads(e.details) for e in session.exec(select(AuditEntry).order_by(AuditEntry.seq))
+                   if e.action in ("delivery_attempted", "escalated")]
+    assert row.state == "sent" and sorted(o["code"] for o in row.outcomes if o["ok"]) == ["cvp", "pct-vhxh", "pcvp-vhxh"]
+    reconciled = [d for d in details if d.get("step") == "reconcile"]
+    assert [(d["resent_after_crash"], d["state"]) for d in reconciled] == [([ids["pct-vhxh"]], "partly_failed")]
+    assert details[-1]["retry"] is True and details[-1]["state"] == "sent"
+
+
 def test_the_bao_cao_is_a_decree_30_report_sent_upward(prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001
     from doc_templates.nd30_rules import check
     from tests.docx_reading import lines, open_docx

@@ -28,7 +28,7 @@ def test_migrating_twice_is_harmless(tmp_path: Path) -> None:
     migrate(engine)
     migrate(engine)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0008"
+        assert MigrationContext.configure(conn).get_current_revision() == "0008d"
 
 
 def test_the_seed_chain_on_postgresql_renders_the_same_bytes(pg_url: str, chain_engine, tmp_path: Path) -> None:  # noqa: ANN001

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 from rich import box
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import func, select
@@ -20,9 +21,7 @@ from flows.cli.common import Actor, DocRef, add_row, console, err, ready_engine,
 from models.channels import redact
 from models.config import get_settings, today
 from models.db import session_scope
-from models.deliveries import (
-    Delivery, DeliveryState, acknowledge, ledger, plan, request_redelivery, summary,
-)
+from models.deliveries import Delivery, DeliveryState, ledger, plan, request_redelivery, summary
 from models.document import Document, find_document
 from models.errors import RuleViolation
 from models.kinds import type_name
@@ -161,6 +160,7 @@ def deliveries_cmd(
             "line": r.line_text, "recipient": r.label, "code": r.recipient_code, "channel": redact(r.channel_url),
             "state": r.state.value, "attempts": r.attempts, "redeliveries": r.redeliveries, "message_id": r.message_id,
             "sent_at": r.sent_at, "acknowledged_at": r.acknowledged_at, "acknowledged_by": r.acknowledged_by,
+            "acknowledged_proof": r.acknowledged_proof,
             "error_rule": r.error_rule, "error": r.error} for r in rows], ensure_ascii=False, default=str, indent=2))
         return
     table = Table("Nơi nhận", "recipient", "code", "channel", "state", "tries", "sent (Vietnam)", "acknowledged", "note",
@@ -168,7 +168,8 @@ def deliveries_cmd(
     zone = ZoneInfo(get_settings().timezone)
     for r in rows:
         sent = r.sent_at.astimezone(zone).strftime("%d/%m/%Y %H:%M") if r.sent_at else ""
-        ack = f"{r.acknowledged_at.astimezone(zone).strftime('%d/%m/%Y %H:%M')} {r.acknowledged_by}" if r.acknowledged_at else ""
+        ack = (f"{r.acknowledged_at.astimezone(zone).strftime('%d/%m/%Y %H:%M')} {r.acknowledged_by}"
+               + (f" ({r.acknowledged_proof})" if r.acknowledged_proof else "") if r.acknowledged_at else "")
         note = f"{r.error_rule}: {r.error}" if r.error_rule else ""
         if r.redeliveries:
             note = f"redelivered {r.redeliveries}× {note}".strip()
@@ -208,29 +209,61 @@ def redeliver_cmd(
 def ack_cmd(
     document: DocRef,
     by: Annotated[str, typer.Option("--by", metavar="CODE", help="The recipient who acknowledges (directory code)")],
+    token: Annotated[str | None, typer.Option(
+        "--token", help="The receipt token of the recipient's message (Mã xác nhận); without it the clerk of --as "
+                        "records the acknowledgement under their own name")] = None,
     actor: Actor = "system",
 ) -> None:
-    """Record that a recipient has received the document (đã nhận)."""
-    with session_scope(ready_engine()) as session:
+    """Record that a recipient has received the document (đã nhận): with its receipt token, or as a clerk's record."""
+    from models.receipts import acknowledge_as_clerk
+
+    engine = ready_engine()
+    with session_scope(engine) as session:
         doc = find_document(session, document)
-        fresh = acknowledge(session, doc, by, actor=actor)
-        title = _title(doc)
-    console.print(f"{title}: {'acknowledged by ' + by if fresh else by + ' had acknowledged it already'}")
+        title, doc_id = _title(doc), doc.id
+    fresh = acknowledge_as_clerk(engine, doc_id, by, token=token, actor=actor)
+    if not fresh:
+        console.print(f"{title}: {by} had acknowledged it already")
+        return
+    console.print(f"{title}: acknowledged by {by} " + ("(with its receipt token)" if token else f"(recorded by {actor})"))
 
 
 receipts_app = typer.Typer(help="Receipts: an HTTP endpoint recipients' systems call to acknowledge.", no_args_is_help=True)
 
 
+def is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve to anything
+        return False
+
+
 @receipts_app.command("serve")
 @user_errors
 def receipts_serve(
-    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    host: Annotated[str, typer.Option(help="Address to listen on (anything but loopback needs --public)")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8030,
+    public: Annotated[bool, typer.Option("--public", help="Allow an address other networks reach")] = False,
 ) -> None:
-    """Serve POST /receipts {"message_id": "<…>", "by": "name"} until interrupted."""
+    """Serve POST /receipts {"message_id": "<…>", "token": "…", "by": "name"} until interrupted."""
     from flows.receipts import receipt_server
 
-    server = receipt_server(ready_engine(), host, port)
+    if not is_loopback(host):
+        if not public:
+            raise RuleViolation("host", "receipts.public-needs-flag",
+                                f"{host} is not a loopback address: other machines could reach the endpoint; "
+                                "add --public if that is meant")
+        err.print(f"[bold yellow]warning:[/] receipts listen on {escape(host)}, reachable from other machines: only a "
+                  "message's receipt token acknowledges it, but serve it behind TLS (a reverse proxy) and a rate limit")
+    engine = ready_engine()
+    try:
+        server = receipt_server(engine, host, port)
+    except OSError as exc:
+        raise RuleViolation("port", "receipts.cannot-listen", f"cannot listen on {host}:{port}: {exc.strerror}") from None
     console.print(f"receipts: POST http://{host}:{server.server_address[1]}/receipts  (Ctrl+C to stop)")
     try:
         server.serve_forever()
