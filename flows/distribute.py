@@ -12,10 +12,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flows.steps import locations
-from models.channels import redact
+from flows.steps import DATABASE_HELP, locations
+from models.channels import no_clear_relay, redact, relay_url
+from models.credentials import no_clear_secret
 from models.config import get_settings
 from models.db import get_engine, session_scope
 from models.deliveries import (
@@ -23,6 +24,7 @@ from models.deliveries import (
 )
 from models.document import Document, utcnow
 from models.messages import document_message
+from models.schemas import Id
 from models.transport import Sender
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -36,7 +38,7 @@ class Distribution(BaseModel):
 
     model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
-    document: int = Field(description="Id of the issued document")
+    document: Id = Field(description="Id of the issued document")
     distributed_by: str = Field(default="system", description="Official code of the văn thư who sends it")
     relay: str | None = Field(default=None, description="Outgoing mail relay (apprise mailto URL, credentials as "
                                                         "{env:NAME} or {secret:NAME}); default VANBAN_SMTP_URL")
@@ -44,26 +46,29 @@ class Distribution(BaseModel):
     retries: int = Field(default=3, ge=0, le=10, description="Further tries after a passing (4xx, unreachable) error")
     retry_delay_seconds: float = Field(default=2.0, ge=0, le=3600, description="First backoff; it doubles each try")
     max_attachment_bytes: int | None = Field(default=None, ge=1, description="Default VANBAN_MAX_ATTACHMENT_BYTES")
-    database: str | None = None
+    database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = None
+
+    _no_password = field_validator("database")(no_clear_secret)
+    _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @task(name="plan-deliveries")
-def plan_deliveries(database: str, document_id: int, actor: str) -> dict[str, int]:
+def plan_deliveries(database: str | None, document_id: int, actor: str) -> dict[str, int]:
     """Write the plan (Nơi nhận → recipients → channels) into the ledger; requeue what a crash left in flight."""
     with session_scope(get_engine(database)) as session:
         return record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain, actor=actor)
 
 
 @task(name="send-deliveries", retries=2, retry_delay_seconds=1)
-def send_deliveries(database: str, files: str, request: Distribution, worker: int) -> int:
+def send_deliveries(database: str | None, files: str, request: Distribution, worker: int) -> int:
     """One worker: claim due rows, send each, record each outcome, until the ledger has nothing due."""
     engine = get_engine(database)
     settings = get_settings()
     token = f"{uuid.uuid4().hex[:12]}-{worker}"
     with session_scope(engine) as session:
         shared = document_message(session, session.get(Document, request.document), Path(files))
-    sender = Sender(request.relay or settings.smtp_url, request.max_attachment_bytes or settings.max_attachment_bytes)
+    sender = Sender(relay_url(request.relay), request.max_attachment_bytes or settings.max_attachment_bytes)
     handled = 0
     try:
         while True:
@@ -87,7 +92,7 @@ def send_deliveries(database: str, files: str, request: Distribution, worker: in
 
 
 @task(name="finish-distribution")
-def finish_distribution(database: str, document_id: int) -> dict[str, Any]:
+def finish_distribution(database: str | None, document_id: int) -> dict[str, Any]:
     """The document's distribution status, and a table artifact of recipients and outcomes."""
     from prefect.artifacts import create_table_artifact
 
@@ -108,6 +113,7 @@ def finish_distribution(database: str, document_id: int) -> dict[str, Any]:
 @flow(name="distribute", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
 def distribute(request: Distribution) -> dict[str, Any]:
     database, files = locations(request.database, request.files)
+    relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
     with distribution_lock(get_engine(database), request.document):  # one run of a document at a time
         plan_deliveries(database, request.document, request.distributed_by)
         workers = [send_deliveries.submit(database, files, request, i) for i in range(request.concurrency)]

@@ -11,17 +11,22 @@ from typing import Any
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from models.approvals import ApprovalStep, Decision, StepStatus, answer, submit
 from models.config import get_settings
+from models.credentials import no_clear_secret
 from models.db import get_engine, session_scope
 from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import issue_document, save_rendering
 from models.directory import agency_by_code
-from models.schemas import date_input
+from models.schemas import Id, date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from prefect import task
 from sqlmodel import select
+
+
+DATABASE_HELP = ("Database URL, a password only as a reference ({env:NAME} or {secret:NAME}: Prefect keeps the "
+                 "parameters); default the configured one")
 
 
 class ChainRequest(BaseModel):
@@ -33,16 +38,17 @@ class ChainRequest(BaseModel):
     issued_by: str = Field(description="Official code of the văn thư who issues it")
     issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
     auto_approvers: list[str] = Field(default_factory=list, description="Officials who answer their steps at once (demo)")
-    document: int | None = Field(default=None, description="Continue this document instead of drafting one")
-    database: str | None = Field(default=None, description="Database URL; default the configured one")
+    document: Id | None = Field(default=None, description="Continue this document instead of drafting one")
+    database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
 
     _check_date = field_validator("issued_on", mode="before")(date_input)  # '04/3/2024' as clerks write it
+    _no_password = field_validator("database")(no_clear_secret)
 
 
 
 @task(name="draft")
-def draft(database: str, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
+def draft(database: str | None, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
     """Store the draft; links from other documents to it (e.g. the plan attached to a submission) go with it."""
     with session_scope(get_engine(database)) as session:
         doc = draft_document(session, spec, actor=drafted_by)
@@ -52,7 +58,7 @@ def draft(database: str, spec: dict[str, Any], drafted_by: str, links: list[tupl
 
 
 @task(name="render-draft", retries=2, retry_delay_seconds=1)
-def render_draft(database: str, files: str, document_id: int) -> str:
+def render_draft(database: str | None, files: str, document_id: int) -> str:
     """The draft DOCX (blank number), kept by its SHA-256."""
     from doc_templates import render_document
 
@@ -62,7 +68,7 @@ def render_draft(database: str, files: str, document_id: int) -> str:
 
 
 @task(name="submit")
-def submit_for_approval(database: str, document_id: int, submitted_by: str) -> None:
+def submit_for_approval(database: str | None, document_id: int, submitted_by: str) -> None:
     """Start the approval chain, unless it has started already (a rerun goes on where it stands)."""
     with session_scope(get_engine(database)) as session:
         doc = session.get(Document, document_id)
@@ -72,7 +78,7 @@ def submit_for_approval(database: str, document_id: int, submitted_by: str) -> N
 
 
 @task(name="current-step")
-def current_step(database: str, document_id: int) -> int | None:
+def current_step(database: str | None, document_id: int) -> int | None:
     with session_scope(get_engine(database)) as session:
         step = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id,
                                                        ApprovalStep.status == StepStatus.PENDING)).first()
@@ -80,7 +86,7 @@ def current_step(database: str, document_id: int) -> int | None:
 
 
 @task(name="auto-answer")
-def auto_answer(database: str, step_id: int, officials: list[str]) -> bool:
+def auto_answer(database: str | None, step_id: int, officials: list[str]) -> bool:
     """The sample officials of the demo answer their steps themselves (recorded as theirs)."""
     engine = get_engine(database)
     with session_scope(engine) as session:
@@ -93,7 +99,7 @@ def auto_answer(database: str, step_id: int, officials: list[str]) -> bool:
 
 
 @task(name="sign-with")
-def sign_like(database: str, document_id: int, like: int) -> None:
+def sign_like(database: str | None, document_id: int, like: int) -> None:
     """Sign a document the way another was signed (the plan a signed submission carries)."""
     from models.directory import Official
     from models.signing import sign_document
@@ -105,7 +111,7 @@ def sign_like(database: str, document_id: int, like: int) -> None:
 
 
 @task(name="issue", retries=2, retry_delay_seconds=1)
-def issue(database: str, files: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
+def issue(database: str | None, files: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
     """Number, date and render the signed document; an issued one is left as it is (a rerun)."""
     with session_scope(get_engine(database)) as session:
         doc = session.get(Document, document_id)
@@ -116,7 +122,7 @@ def issue(database: str, files: str, document_id: int, issued_on: date, issued_b
 
 
 @task(name="register-incoming")
-def receive(database: str, document_id: int, agency: str, received_on: date, received_by: str,
+def receive(database: str | None, document_id: int, agency: str, received_on: date, received_by: str,
             assigned_to: str | None = None) -> int:
     """The receiving văn thư registers the document as arrived (once)."""
     with session_scope(get_engine(database)) as session:
@@ -130,18 +136,18 @@ def receive(database: str, document_id: int, agency: str, received_on: date, rec
 
 
 @task(name="status")
-def status(database: str, document_id: int) -> str:
+def status(database: str | None, document_id: int) -> str:
     with session_scope(get_engine(database)) as session:
         return session.get(Document, document_id).status.value
 
 
-def locations(database: str | None, files: str | None) -> tuple[str, str]:
-    """The database URL and files folder a run uses: the request's, or the configured ones."""
-    settings = get_settings()
-    return database or settings.database, files or str(settings.files_dir)
+def locations(database: str | None, files: str | None) -> tuple[str | None, str]:
+    """The database and the files folder a run uses: the request's, or the configured ones. The database stays as
+    the request names it (None: the configured one), a reference included: its tasks' engines read it."""
+    return database, files or str(get_settings().files_dir)
 
 
-def through_the_chain(database: str, document_id: int, auto_approvers: list[str]) -> str:
+def through_the_chain(database: str | None, document_id: int, auto_approvers: list[str]) -> str:
     """Answer each pending step (or let the sample officials answer theirs) until the chain ends:
     'signed', 'draft' (returned for rework: resubmit, then run the flow again) or 'rejected'."""
     from flows.human_step import wait_for_answer

@@ -4,17 +4,18 @@ and escalate those overdue, through the recipients' channels; a table artifact s
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
-from flows.steps import locations
+from flows.steps import DATABASE_HELP, locations
 from models.assignments import (
     Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, delivered_to, notice_recipients,
     notices_due, overview, sent_notices, settle_notice,
 )
-from models.channels import channels_of, redact
+from models.channels import channels_of, no_clear_relay, redact, relay_url
+from models.credentials import no_clear_secret
 from models.config import get_settings, today
 from models.db import get_engine, session_scope
 from models.messages import notice_message
@@ -33,17 +34,19 @@ class Tracking(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
     day: date | None = Field(default=None, description="The day to track, e.g. 09/12/2024; default today (Vietnam time)")
-    reminder_days: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS),
+    reminder_days: list[Annotated[int, Field(ge=0, le=250)]] = Field(default_factory=lambda: list(DEFAULT_REMINDERS),
                                      description="Remind the lead agency this many working days before the deadline")
     actor: str = Field(default="system", description="Recorded in the audit log as who sent the notices")
     relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
-    database: str | None = None
+    database: str | None = Field(default=None, description=DATABASE_HELP)
 
     _check_day = field_validator("day", mode="before")(date_input)
+    _no_password = field_validator("database")(no_clear_secret)
+    _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @task(name="plan-notices")
-def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tuple[int, str, date, int]]:
+def plan_notices(database: str | None, on: date, reminder_days: list[int]) -> list[tuple[int, str, date, int]]:
     """(assignment, kind, day, working days left) of every notice due on ``on`` that has not reached everyone."""
     out = []
     with session_scope(get_engine(database)) as session:
@@ -55,7 +58,7 @@ def plan_notices(database: str, on: date, reminder_days: list[int]) -> list[tupl
 
 
 @task(name="send-notice")
-def send_notice(database: str, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
+def send_notice(database: str | None, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
                 actor: str) -> dict[str, Any] | None:
     """Record the notice, then send it to each recipient's channels and record the outcomes; a notice
     already recorded (another run today) is not sent again, except to the channels it did not reach."""
@@ -77,7 +80,7 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
             message = notice_message(session, assignment, kind, left, label, mid)
             urls = [c.url for c in channels_of(session, owner_kind, owner_id, day)]
             messages.append((code, urls, message))
-    sender = Sender(relay or get_settings().smtp_url, get_settings().max_attachment_bytes)
+    sender = Sender(relay_url(relay), get_settings().max_attachment_bytes)
     outcomes = []
     try:
         for code, urls, message in messages:
@@ -98,7 +101,7 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
 
 
 @task(name="assignments-overview")
-def assignments_overview(database: str, on: date) -> list[dict[str, Any]]:
+def assignments_overview(database: str | None, on: date) -> list[dict[str, Any]]:
     """Every assignment as the Office reads it, as a table artifact too."""
     from prefect.artifacts import create_table_artifact
 
@@ -113,6 +116,7 @@ def assignments_overview(database: str, on: date) -> list[dict[str, Any]]:
 def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
     request = request or Tracking()
     database, _ = locations(request.database, None)
+    relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
     on = request.day or today()
     sent = []
     for assignment_id, kind, day, left in plan_notices(database, on, request.reminder_days):
