@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from flows.cli.common import DocRef, add_row, console, err, ready_engine, user_errors, vietnam_time
+from flows.cli.common import DocRef, add_row, console, err, ready_engine, user_errors, vietnam_time, write_file
 from models.db import session_scope
 from models.directory import Official
 from models.document import find_document
@@ -94,7 +94,7 @@ def audit_export(
         writer.writerows(rows)
         text = buffer.getvalue()
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_file(out, text)
         err.print(f"{len(rows)} entries written to {escape(str(out))}")
     else:
         print(text, end="" if text.endswith("\n") else "\n")
