@@ -9,7 +9,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import quote
 
-from sqlalchemy import event, inspect
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
@@ -19,6 +19,7 @@ from models.credentials import REFERENCE, clear_secrets, read_reference, redact,
 from models.errors import RuleViolation, VanbanError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x76616E62616E  # 'vanban': the PostgreSQL advisory lock that migrations take
 
 
 def make_engine(url: str) -> Engine:
@@ -128,6 +129,10 @@ def migrate(engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes making first use of an empty database at once migrate it one after the other: the lock is
+            # held to the commit, and the next one finds the schema at head. (On SQLite, BEGIN IMMEDIATE queues them.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 
