@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.steps import DATABASE_HELP, locations
 from models.channels import no_clear_relay, redact, relay_url
-from models.credentials import no_clear_secret
+from models.secret_refs import no_clear_secret
 from models.config import get_settings
 from models.db import get_engine, session_scope
 from models.deliveries import (

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from flows.steps import DATABASE_HELP, draft, locations, render_draft
-from models.credentials import no_clear_secret
+from models.secret_refs import no_clear_secret
 from prefect import flow
 
 

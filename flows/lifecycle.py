@@ -18,7 +18,7 @@ from flows.draft_plan import PlanDraft, draft_plan
 from flows.steps import DATABASE_HELP
 from flows.submit_proposal import Proposal, submit_proposal
 from models.channels import no_clear_relay
-from models.credentials import no_clear_secret
+from models.secret_refs import no_clear_secret
 from models.legal_text import parse_date
 from models.sample_data import SEED_CHAIN_FILE, fill_references
 from models.yaml_files import read_yaml

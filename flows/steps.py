@@ -11,7 +11,7 @@ from typing import Any
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from models.approvals import ApprovalStep, Decision, StepStatus, answer, submit
 from models.config import get_settings
-from models.credentials import no_clear_secret
+from models.secret_refs import no_clear_secret
 from models.db import get_engine, session_scope
 from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document

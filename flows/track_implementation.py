@@ -15,7 +15,7 @@ from models.assignments import (
     notices_due, overview, sent_notices, settle_notice,
 )
 from models.channels import channels_of, no_clear_relay, redact, relay_url
-from models.credentials import no_clear_secret
+from models.secret_refs import no_clear_secret
 from models.config import get_settings, today
 from models.db import get_engine, session_scope
 from models.messages import notice_message

@@ -20,7 +20,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, select
 
 from models.config import get_settings
-from models.credentials import REFERENCE, has_clear_secret, read_reference, redact, reference_form
+from models.secret_refs import REFERENCE, has_clear_secret, read_reference, redact, reference_form
 from models.directory import Dated, in_force
 from models.errors import RuleViolation
 from models.legal_text import clean_text, short_date

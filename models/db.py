@@ -15,7 +15,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
 from models.config import get_settings
-from models.credentials import REFERENCE, clear_secrets, read_reference, redact, scrub, userinfo_span
+from models.secret_refs import REFERENCE, clear_secrets, read_reference, redact, scrub, userinfo_span
 from models.errors import RuleViolation, VanbanError
 
 MIGRATIONS = Path(__file__).parent / "migrations"

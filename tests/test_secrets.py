@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from models.credentials import clear_secrets, redact, reference_form
+from models.secret_refs import clear_secrets, redact, reference_form
 from models.db import make_engine
 from tests.test_directory import use_database
 

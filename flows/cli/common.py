@@ -26,7 +26,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from typer.core import TyperGroup
 
 from models.config import get_settings
-from models.credentials import clear_secrets, redact, scrub
+from models.secret_refs import clear_secrets, redact, scrub
 from models.db import check_schema, get_engine, migrate
 from models.document import MAX_ID
 from models.errors import RuleViolation, VanbanError

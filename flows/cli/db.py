@@ -6,7 +6,7 @@ import typer
 
 from flows.cli.common import console, user_errors
 from models.config import get_settings
-from models.credentials import redact
+from models.secret_refs import redact
 from models.db import migrate
 
 app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)

@@ -17,7 +17,7 @@ from sqlmodel import select
 from flows.cli.common import add_row, console, make_folder, ready_engine, user_errors
 from flows.cli.reporting import print_assignments
 from models.channels import relay_url
-from models.credentials import has_clear_secret, redact
+from models.secret_refs import has_clear_secret, redact
 from models.db import make_engine, migrate, session_scope, with_references_read
 from models.document import Document
 from models.errors import RuleViolation, VanbanError
