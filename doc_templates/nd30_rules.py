@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from doc_templates.docx_reader import TYPE_NAMES, Layout, Para, RuleLine, read_layout
 from doc_templates.text_width import DESCENT_EM, LINE_EM
 from models.kinds import Heading
-from models.legal_text import QUOC_HIEU, TIEU_NGU, TYPE_ABBREVIATIONS, month_text, pad2
+from models.legal_text import QUOC_HIEU, TIEU_NGU, TYPE_ABBREVIATIONS, mark_refused, month_text, pad2, refused_character
 
 Violation = tuple[str, str, str]  # paragraph text, expected, found
 
@@ -82,7 +82,7 @@ def _short(p: Para | None) -> str:
 
 
 def _clip(text: str) -> str:
-    text = " ".join(text.split())
+    text = mark_refused(" ".join(text.split()))  # a bidi override in a finding would reorder the terminal's line
     return text if len(text) <= 80 else text[:77] + "…"
 
 
@@ -611,6 +611,18 @@ def noi_nhan_archive(d: Layout) -> Iterator[Violation]:
     last = d.noi_nhan_items[-1].text.strip() if d.noi_nhan_items else ""
     if not re.match(r"^- Lưu: VT\b.*\.$", last):
         yield last, "the last line '- Lưu: VT, <unit> (<copies>).'", last or "no recipients"
+
+
+@rule("ND30-CHARACTERS", "every paragraph", "§1 (Phụ lục I, I.4: Unicode text, TCVN 6909:2001)")
+def characters(d: Layout) -> Iterator[Violation]:
+    """Text whose shown form differs from what it holds: control and invisible characters (bidi overrides and
+    isolates, zero-width ones, the word joiner, the soft hyphen) and noncharacters; tabs and line breaks are
+    Word's own."""
+    for p in [*(d.first_header_paras or []), *d.header_paras, *d.paragraphs]:
+        found = refused_character(p.text, allowed="\t\n")
+        if found:
+            _rule, what, position = found
+            yield _short(p), "printable Vietnamese text, nothing hidden in it", f"{what} at position {position}"
 
 
 # --- what makes a document hard to check ---------------------------------------------------------

@@ -14,10 +14,11 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flows.steps import locations
-from models.channels import redact
+from flows.steps import DATABASE_HELP, locations
+from models.channels import no_clear_relay, redact, relay_url
+from models.secret_refs import no_clear_secret
 from models.config import get_settings
 from models.db import get_engine, session_scope
 from models.deliveries import claim, finish, hand_over, ledger, next_due, record_plan, settle, summary
@@ -25,6 +26,7 @@ from models.document import Document, utcnow
 from models.lease import TTL, Held, LeaseLost, hold, renew
 from models.messages import document_message
 from models.receipts import receipt_key, receipt_token
+from models.schemas import Id
 from models.transport import Sender
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
@@ -38,7 +40,7 @@ class Distribution(BaseModel):
 
     model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
-    document: int = Field(description="Id of the issued document")
+    document: Id = Field(description="Id of the issued document")
     distributed_by: str = Field(default="system", description="Official code of the văn thư who sends it")
     relay: str | None = Field(default=None, description="Outgoing mail relay (apprise mailto URL, credentials as "
                                                         "{env:NAME} or {secret:NAME}); default VANBAN_SMTP_URL")
@@ -49,12 +51,15 @@ class Distribution(BaseModel):
     lease_seconds: float = Field(default=TTL, ge=0.5, le=600,
                                  description="How long this run may go unheard (stopped, cut off from the database) "
                                              "before another run takes the distribution over")
-    database: str | None = None
+    database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = None
+
+    _no_password = field_validator("database")(no_clear_secret)
+    _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @task(name="plan-deliveries")
-def plan_deliveries(database: str, document_id: int, actor: str, lease: Held) -> dict[str, int]:
+def plan_deliveries(database: str | None, document_id: int, actor: str, lease: Held) -> dict[str, int]:
     """Write the plan (Nơi nhận → recipients → channels) into the ledger; reconcile what a stopped run left."""
     with session_scope(get_engine(database)) as session:
         renew(session, lease)
@@ -63,7 +68,7 @@ def plan_deliveries(database: str, document_id: int, actor: str, lease: Held) ->
 
 
 @task(name="send-deliveries", retries=2, retry_delay_seconds=1)
-def send_deliveries(database: str, files: str, request: Distribution, worker: int, lease: Held) -> int:
+def send_deliveries(database: str | None, files: str, request: Distribution, worker: int, lease: Held) -> int:
     """One worker: claim due rows; for each, record the hand-over, send, record the outcome; until the ledger
     has nothing due, or another run has taken the distribution over (then it stops, sending nothing more)."""
     engine = get_engine(database)
@@ -72,7 +77,7 @@ def send_deliveries(database: str, files: str, request: Distribution, worker: in
     key = receipt_key()
     with session_scope(engine) as session:
         shared = document_message(session, session.get(Document, request.document), Path(files))
-    sender = Sender(request.relay or settings.smtp_url, request.max_attachment_bytes or settings.max_attachment_bytes)
+    sender = Sender(relay_url(request.relay), request.max_attachment_bytes or settings.max_attachment_bytes)
     handled = 0
     try:
         while True:
@@ -102,7 +107,7 @@ def send_deliveries(database: str, files: str, request: Distribution, worker: in
 
 
 @task(name="finish-distribution")
-def finish_distribution(database: str, document_id: int, lease: Held) -> dict[str, Any]:
+def finish_distribution(database: str | None, document_id: int, lease: Held) -> dict[str, Any]:
     """The document's distribution status, and a table artifact of recipients and outcomes."""
     from prefect.artifacts import create_table_artifact
 
@@ -124,6 +129,7 @@ def finish_distribution(database: str, document_id: int, lease: Held) -> dict[st
 @flow(name="distribute", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
 def distribute(request: Distribution) -> dict[str, Any]:
     database, files = locations(request.database, request.files)
+    relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
     with hold(get_engine(database), f"distribution:{request.document}", request.lease_seconds) as lease:
         plan_deliveries(database, request.document, request.distributed_by, lease)
         workers = [send_deliveries.submit(database, files, request, i, lease) for i in range(request.concurrency)]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
-from flows.steps import draft, locations, render_draft
+from flows.steps import DATABASE_HELP, draft, locations, render_draft
+from models.secret_refs import no_clear_secret
 from prefect import flow
 
 
@@ -15,8 +16,10 @@ class PlanDraft(BaseModel):
 
     spec: dict[str, Any] = Field(description="The plan: the fields of a draft (models/schemas.py, DocumentCreate)")
     drafted_by: str = Field(description="Official code of the drafter, e.g. cv-sttt")
-    database: str | None = Field(default=None, description="Database URL; default the configured one")
+    database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
+
+    _no_password = field_validator("database")(no_clear_secret)
 
 
 @flow(name="draft-plan")

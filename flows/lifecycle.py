@@ -8,16 +8,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flows.decide import DecisionDraft, decide
 from flows.distribute import Distribution, distribute
 from flows.report_implementation import ImplementationReport, report_implementation
 from flows.track_implementation import Tracking, track_implementation
 from flows.draft_plan import PlanDraft, draft_plan
+from flows.steps import DATABASE_HELP
 from flows.submit_proposal import Proposal, submit_proposal
+from models.channels import no_clear_relay
+from models.secret_refs import no_clear_secret
 from models.legal_text import parse_date
-from models.sample_data import SEED_CHAIN_FILE, fill_references, read_yaml
+from models.sample_data import SEED_CHAIN_FILE, fill_references
+from models.yaml_files import read_yaml
 from prefect import flow
 
 
@@ -35,10 +39,13 @@ class Lifecycle(BaseModel):
     report: ImplementationReport | None = Field(default=None, description="The lead agency's report; its "
                                                 "decision is the one the lifecycle issues")
     relay: str | None = Field(default=None, description="Outgoing mail relay for distribution; default VANBAN_SMTP_URL")
-    database: str | None = None
+    database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = None
     keystore: str | None = Field(default=None, description="Keystore of the automatic answers and of the văn thư "
                                  "who issues; default VANBAN_KEYSTORE")
+
+    _no_password = field_validator("database")(no_clear_secret)
+    _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @flow(name="document-lifecycle")

@@ -8,12 +8,13 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from flows.distribute import Distribution, distribute
 from flows.steps import (
     ChainRequest, draft, issue, keystore_of, locations, render_draft, status, submit_for_approval, through_the_chain,
 )
+from models.channels import no_clear_relay
 from models.assignments import Assignment, AssignmentState, close_with_report
 from models.config import today
 from models.db import get_engine, session_scope
@@ -32,9 +33,11 @@ class ImplementationReport(ChainRequest):
                                                               "(approval target); default the leadership of its Office")
     relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
 
+    _no_clear_relay = field_validator("relay")(no_clear_relay)
+
 
 @task(name="compose-report")
-def compose(database: str, spec: ReportSpec, on: date) -> tuple[dict[str, Any], int]:
+def compose(database: str | None, spec: ReportSpec, on: date) -> tuple[dict[str, Any], int]:
     """The Báo cáo's draft for its date, checked against the assignment and its plan (nothing written)."""
     with session_scope(get_engine(database)) as session:
         draft_spec, assignment = compose_report(session, spec, on)
@@ -42,14 +45,14 @@ def compose(database: str, spec: ReportSpec, on: date) -> tuple[dict[str, Any], 
 
 
 @task(name="check-report-date")
-def check_date(database: str, assignment_id: int, on) -> None:  # noqa: ANN001
+def check_date(database: str | None, assignment_id: int, on) -> None:  # noqa: ANN001
     with session_scope(get_engine(database)) as session:
         assignment = session.get(Assignment, assignment_id)
         report_date_check(assignment, session.get(Document, assignment.decision_id), on)
 
 
 @task(name="assignment-of-report")
-def assignment_of(database: str, spec: ReportSpec, report_id: int) -> int:
+def assignment_of(database: str | None, spec: ReportSpec, report_id: int) -> int:
     from models.reporting import resolve_assignment
     from sqlmodel import select
 
@@ -59,7 +62,7 @@ def assignment_of(database: str, spec: ReportSpec, report_id: int) -> int:
 
 
 @task(name="close-assignment")
-def close_assignment(database: str, assignment_id: int, report_id: int, actor: str) -> dict[str, Any]:
+def close_assignment(database: str | None, assignment_id: int, report_id: int, actor: str) -> dict[str, Any]:
     """The issued report closes its assignment (once: a rerun finds it closed by this report)."""
     with session_scope(get_engine(database)) as session:
         assignment = session.get(Assignment, assignment_id)
@@ -70,7 +73,7 @@ def close_assignment(database: str, assignment_id: int, report_id: int, actor: s
 
 
 @task(name="open-acceptance")
-def open_acceptance_step(database: str, report_id: int, approvers: str | None, actor: str) -> None:
+def open_acceptance_step(database: str | None, report_id: int, approvers: str | None, actor: str) -> None:
     from models.approvals import open_acceptance
     from models.directory import Agency
     from sqlmodel import select
@@ -86,7 +89,7 @@ def open_acceptance_step(database: str, report_id: int, approvers: str | None, a
 
 
 @task(name="assignment-state")
-def assignment_state(database: str, assignment_id: int) -> str:
+def assignment_state(database: str | None, assignment_id: int) -> str:
     with session_scope(get_engine(database)) as session:
         return session.get(Assignment, assignment_id).state.value
 

@@ -11,17 +11,22 @@ from typing import Any
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from models.approvals import ApprovalStep, Decision, StepStatus, answer_with_key, submit
 from models.config import get_settings
+from models.secret_refs import no_clear_secret
 from models.db import get_engine, session_scope
 from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import save_rendering
 from models.directory import agency_by_code
-from models.schemas import date_input
+from models.schemas import Id, date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from prefect import task
 from sqlmodel import select
+
+
+DATABASE_HELP = ("Database URL, a password only as a reference ({env:NAME} or {secret:NAME}: Prefect keeps the "
+                 "parameters); default the configured one")
 
 
 class ChainRequest(BaseModel):
@@ -34,18 +39,19 @@ class ChainRequest(BaseModel):
     issued_on: date | None = Field(default=None, description="Date of issue; default today (Vietnam time)")
     auto_approvers: list[str] = Field(default_factory=list, description="Sample officials who answer their steps at "
                                       "once, with their keys (the demo and the tests only)")
-    document: int | None = Field(default=None, description="Continue this document instead of drafting one")
-    database: str | None = Field(default=None, description="Database URL; default the configured one")
+    document: Id | None = Field(default=None, description="Continue this document instead of drafting one")
+    database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
     keystore: str | None = Field(default=None, description="Keystore of the automatic answers' keys; default "
                                  "VANBAN_KEYSTORE (its passphrase: VANBAN_KEY_PASSPHRASE, never a parameter)")
 
     _check_date = field_validator("issued_on", mode="before")(date_input)  # '04/3/2024' as clerks write it
+    _no_password = field_validator("database")(no_clear_secret)
 
 
 
 @task(name="draft")
-def draft(database: str, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
+def draft(database: str | None, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
     """Store the draft; links from other documents to it (e.g. the plan attached to a submission) go with it."""
     with session_scope(get_engine(database)) as session:
         doc = draft_document(session, spec, actor=drafted_by)
@@ -55,7 +61,7 @@ def draft(database: str, spec: dict[str, Any], drafted_by: str, links: list[tupl
 
 
 @task(name="render-draft", retries=2, retry_delay_seconds=1)
-def render_draft(database: str, files: str, document_id: int) -> str:
+def render_draft(database: str | None, files: str, document_id: int) -> str:
     """The draft DOCX (blank number), kept by its SHA-256."""
     from doc_templates import render_document
 
@@ -65,7 +71,7 @@ def render_draft(database: str, files: str, document_id: int) -> str:
 
 
 @task(name="submit")
-def submit_for_approval(database: str, document_id: int, submitted_by: str) -> None:
+def submit_for_approval(database: str | None, document_id: int, submitted_by: str) -> None:
     """Start the approval chain, unless it has started already (a rerun goes on where it stands)."""
     with session_scope(get_engine(database)) as session:
         doc = session.get(Document, document_id)
@@ -75,7 +81,7 @@ def submit_for_approval(database: str, document_id: int, submitted_by: str) -> N
 
 
 @task(name="current-step")
-def current_step(database: str, document_id: int) -> int | None:
+def current_step(database: str | None, document_id: int) -> int | None:
     with session_scope(get_engine(database)) as session:
         step = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id,
                                                        ApprovalStep.status == StepStatus.PENDING)).first()
@@ -83,7 +89,7 @@ def current_step(database: str, document_id: int) -> int | None:
 
 
 @task(name="auto-answer")
-def auto_answer(database: str, keystore: str, step_id: int, officials: list[str]) -> bool:
+def auto_answer(database: str | None, keystore: str, step_id: int, officials: list[str]) -> bool:
     """The sample officials of the demo answer their steps themselves, signed with their keys from ``keystore`` and
     recorded as automatic."""
     import os
@@ -100,7 +106,7 @@ def auto_answer(database: str, keystore: str, step_id: int, officials: list[str]
 
 
 @task(name="sign-with")
-def sign_like(database: str, document_id: int, like: int) -> None:
+def sign_like(database: str | None, document_id: int, like: int) -> None:
     """Sign a document the way another was signed (the plan a signed submission carries): the signer's proof is
     the one he gave at the submission's signing step, named in the plan's entry."""
     from models.directory import Official
@@ -117,7 +123,7 @@ def sign_like(database: str, document_id: int, like: int) -> None:
 
 
 @task(name="issue", retries=2, retry_delay_seconds=1)
-def issue(database: str, files: str, keystore: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
+def issue(database: str | None, files: str, keystore: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
     """Number, date and render the signed document, the log checkpointed with the issuing agency's key from
     ``keystore``; an issued one is left as it is (a rerun)."""
     import os
@@ -134,7 +140,7 @@ def issue(database: str, files: str, keystore: str, document_id: int, issued_on:
 
 
 @task(name="register-incoming")
-def receive(database: str, document_id: int, agency: str, received_on: date, received_by: str,
+def receive(database: str | None, document_id: int, agency: str, received_on: date, received_by: str,
             assigned_to: str | None = None) -> int:
     """The receiving văn thư registers the document as arrived (once)."""
     with session_scope(get_engine(database)) as session:
@@ -148,22 +154,22 @@ def receive(database: str, document_id: int, agency: str, received_on: date, rec
 
 
 @task(name="status")
-def status(database: str, document_id: int) -> str:
+def status(database: str | None, document_id: int) -> str:
     with session_scope(get_engine(database)) as session:
         return session.get(Document, document_id).status.value
 
 
-def locations(database: str | None, files: str | None) -> tuple[str, str]:
-    """The database URL and files folder a run uses: the request's, or the configured ones."""
-    settings = get_settings()
-    return database or settings.database, files or str(settings.files_dir)
+def locations(database: str | None, files: str | None) -> tuple[str | None, str]:
+    """The database and the files folder a run uses: the request's, or the configured ones. The database stays as
+    the request names it (None: the configured one), a reference included: its tasks' engines read it."""
+    return database, files or str(get_settings().files_dir)
 
 
 def keystore_of(request: ChainRequest) -> str:
     return request.keystore or str(get_settings().keystore_dir)
 
 
-def through_the_chain(database: str, document_id: int, auto_approvers: list[str], keystore: str) -> str:
+def through_the_chain(database: str | None, document_id: int, auto_approvers: list[str], keystore: str) -> str:
     """Answer each pending step (or let the sample officials answer theirs) until the chain ends:
     'signed', 'draft' (returned for rework: resubmit, then run the flow again) or 'rejected'."""
     from flows.human_step import wait_for_answer

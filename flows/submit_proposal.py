@@ -13,13 +13,15 @@ from flows.steps import (
     ChainRequest, draft, issue, keystore_of, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
 )
 from models.config import today
+from models.document import MAX_ID
 from prefect import flow
 
 
 class Proposal(ChainRequest):
     """The submission of a drafted plan."""
 
-    plan: int = Field(description="Id of the drafted plan the submission carries")
+    plan: int = Field(ge=0, le=MAX_ID, description="Id of the drafted plan the submission carries (0 in a "
+                                                   "lifecycle, which fills it in)")
     submission: dict[str, Any] = Field(description="The Tờ trình: the fields of a draft (DocumentCreate)")
     to_agency: str = Field(default="ubnd-tinh", description="The agency it is submitted to")
     received_by: str | None = Field(default=None, description="Văn thư who registers it there (none: not yet)")

@@ -4,17 +4,18 @@ and escalate those overdue, through the recipients' channels; a table artifact s
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
-from flows.steps import locations
+from flows.steps import DATABASE_HELP, locations
 from models.assignments import (
     Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, delivered_to, hand_over_notice,
     notice_outcome, notice_recipients, notices_due, overview, reconcile_notices, sent_notices, settle_notice,
 )
-from models.channels import channels_of, redact
+from models.channels import channels_of, no_clear_relay, redact, relay_url
+from models.secret_refs import no_clear_secret
 from models.config import get_settings, today
 from models.db import get_engine, session_scope
 from models.lease import TTL, Held, hold
@@ -33,17 +34,19 @@ class Tracking(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
     day: date | None = Field(default=None, description="The day to track, e.g. 09/12/2024; default today (Vietnam time)")
-    reminder_days: list[int] = Field(default_factory=lambda: list(DEFAULT_REMINDERS),
+    reminder_days: list[Annotated[int, Field(ge=0, le=250)]] = Field(default_factory=lambda: list(DEFAULT_REMINDERS),
                                      description="Remind the lead agency this many working days before the deadline")
     actor: str = Field(default="system", description="Recorded in the audit log as who sent the notices")
     relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
-    database: str | None = None
+    database: str | None = Field(default=None, description=DATABASE_HELP)
 
     _check_day = field_validator("day", mode="before")(date_input)
+    _no_password = field_validator("database")(no_clear_secret)
+    _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @task(name="plan-notices")
-def plan_notices(database: str, on: date, reminder_days: list[int], actor: str) -> list[tuple[int, str, date, int]]:
+def plan_notices(database: str | None, on: date, reminder_days: list[int], actor: str) -> list[tuple[int, str, date, int]]:
     """(assignment, kind, day, working days left) of every notice due on ``on`` that has not reached everyone,
     after reconciling the notices a stopped run left half-sent."""
     out = []
@@ -57,7 +60,7 @@ def plan_notices(database: str, on: date, reminder_days: list[int], actor: str) 
 
 
 @task(name="send-notice")
-def send_notice(database: str, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
+def send_notice(database: str | None, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
                 actor: str, lease: Held) -> dict[str, Any] | None:
     """Record the notice, then hand each message over (recorded first), send it and record its outcome; a
     notice that reached everyone is not sent again, one that did not only to the channels it missed."""
@@ -75,7 +78,7 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
             message = notice_message(session, assignment, kind, left, label, mid)
             urls = [c.url for c in channels_of(session, owner_kind, owner_id, day)]
             messages.append((code, urls, message))
-    sender = Sender(relay or get_settings().smtp_url, get_settings().max_attachment_bytes)
+    sender = Sender(relay_url(relay), get_settings().max_attachment_bytes)
     try:
         for code, urls, message in messages:
             for url in (u for u in urls if (code, redact(u)) not in done):
@@ -97,7 +100,7 @@ def send_notice(database: str, relay: str | None, assignment_id: int, kind: str,
 
 
 @task(name="assignments-overview")
-def assignments_overview(database: str, on: date) -> list[dict[str, Any]]:
+def assignments_overview(database: str | None, on: date) -> list[dict[str, Any]]:
     """Every assignment as the Office reads it, as a table artifact too."""
     from prefect.artifacts import create_table_artifact
 
@@ -112,6 +115,7 @@ def assignments_overview(database: str, on: date) -> list[dict[str, Any]]:
 def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
     request = request or Tracking()
     database, _ = locations(request.database, None)
+    relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
     on = request.day or today()
     sent = []
     with hold(get_engine(database), "notices", TTL) as lease:  # one tracking run sends at a time

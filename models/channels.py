@@ -15,15 +15,18 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from pydantic_core import PydanticCustomError
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, Session, select
 
+from models.config import get_settings
+from models.secret_refs import REFERENCE, has_clear_secret, read_reference, redact, reference_form
 from models.directory import Dated, in_force
 from models.errors import RuleViolation
-from models.legal_text import short_date
+from models.legal_text import clean_text, short_date
 
-REFERENCE = re.compile(r"\{(env|secret):([A-Za-z0-9_.-]+)\}")
 _MARKER = "VANBANSECRETREF{}X"
+URL_MAX = 600  # characters: a channel is a key of a PostgreSQL index, whose rows take about 2,700 bytes at most
 
 
 class Channel(Dated, table=True):
@@ -91,11 +94,34 @@ def check_url(url: str) -> None:
         raise
     clear, private = plugin.url(privacy=False), plugin.url(privacy=True)
     matcher = difflib.SequenceMatcher(None, clear, private, autojunk=False)
-    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
-        hidden = clear[i1:i2]
-        if tag != "equal" and hidden and not any(hidden in m for m in markers):
-            raise ChannelError("channel.clear-credentials",
-                               "the URL carries a credential in clear; write it as {env:NAME} or {secret:NAME}")
+    hidden = (clear[i1:i2] for tag, i1, i2, _j1, _j2 in matcher.get_opcodes() if tag != "equal")
+    if has_clear_secret(url) or any(part and not any(part in m for m in markers) for part in hidden):
+        shown = reference_form(url)
+        raise ChannelError("channel.clear-credentials", "the URL carries a credential in clear; write it as a reference"
+                           + (f": {shown}" if shown != url else ", {env:NAME} or {secret:NAME}")
+                           + " (an environment variable, or a Prefect Secret block)")
+
+
+def relay_url(relay: str | None = None) -> str | None:
+    """The mail relay e-mail goes out through: ``relay`` (a flow's parameter) or VANBAN_SMTP_URL. One that carries
+    a credential in clear is refused, with the form to write instead."""
+    url = relay or get_settings().smtp_url
+    if url:
+        try:
+            check_url(url)
+        except ChannelError as exc:
+            raise RuleViolation("relay" if relay else "VANBAN_SMTP_URL", exc.rule, exc.message) from None
+    return url
+
+
+def no_clear_relay(value: str | None) -> str | None:
+    """A relay among a flow's parameters (Prefect keeps them in its own database): credentials as references only."""
+    if value is not None:
+        try:
+            check_url(value)
+        except ChannelError as exc:
+            raise PydanticCustomError(exc.rule, exc.message) from None
+    return value
 
 
 def resolve(url: str, relay: str | None, known: dict[str, str] | None = None) -> tuple[str, list[str]]:
@@ -112,13 +138,11 @@ def resolve(url: str, relay: str | None, known: dict[str, str] | None = None) ->
 
     def value(m: re.Match[str]) -> str:
         kind, name = m[1], m[2]
-        if kind == "env":
-            found = os.environ.get(name)
-        elif known is not None and m[0] in known:
+        if kind == "secret" and known is not None and m[0] in known:
             found = known[m[0]]
         else:
-            found = _prefect_secret(name)
-            if found and known is not None:
+            found = read_reference(kind, name)
+            if found and kind == "secret" and known is not None:
                 known[m[0]] = found
         if not found:
             raise _missing(kind, name)
@@ -155,25 +179,9 @@ def _missing(kind: str, name: str) -> ChannelError:
     return ChannelError("channel.secret-missing", f"the {where} '{name}' that the channel names is not set")
 
 
-def _prefect_secret(name: str) -> str | None:
-    from models.config import configure_prefect
-
-    configure_prefect()  # vanban's Prefect settings, whoever sends, before Prefect loads
-    from prefect.blocks.system import Secret
-
-    try:
-        return Secret.load(name, _sync=True).get()
-    except (ValueError, RuntimeError):  # Prefect raises ValueError for a block it does not have
-        return None
-
-
-def redact(url: str) -> str:
-    """A URL fit for the ledger and the logs: references stay as written, anything after '://user:' masked."""
-    return re.sub(r"(://[^/@:]*:)[^@/{]+@", r"\1****@", url)
-
-
 def add_channel(session: Session, owner_kind: str, owner_id: int, url: str, field: str = "channel") -> Channel:
     """Store one channel of a recipient after checking it (once: an existing one is returned)."""
+    url = clean_text(url, field, max_length=URL_MAX)
     try:
         check_url(url)
     except ChannelError as exc:

@@ -2,28 +2,55 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import quote
 
-from sqlalchemy import event, inspect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import Session, create_engine
 
 from models.config import get_settings
-from models.errors import VanbanError
+from models.secret_refs import REFERENCE, clear_secrets, read_reference, redact, scrub, userinfo_span
+from models.errors import RuleViolation, VanbanError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x76616E62616E  # 'vanban': the PostgreSQL advisory lock that migrations take
 
 
 def make_engine(url: str) -> Engine:
     """An engine for ``url``. SQLite transactions start with BEGIN IMMEDIATE so that writers queue
-    instead of failing on lock upgrades; that is what makes number allocation safe across processes."""
-    parsed = make_url(url)
+    instead of failing on lock upgrades; that is what makes number allocation safe across processes. A URL that
+    is no database URL, or a database that cannot be reached, is a one-line VanbanError, its password masked."""
+    try:
+        parsed = make_url(url)
+        parsed.get_dialect()  # an unknown scheme or a driver that is not installed: said here, in one line
+    except (ArgumentError, ValueError) as exc:  # the URL itself is not shown: where its password is is not known
+        raise VanbanError(f"database: the URL (scheme '{url.split(':', 1)[0][:20]}') is not a database URL vanban "
+                          f"can use ({exc}); e.g. postgresql+psycopg://user@host:5432/db or sqlite:///path/vanban.db"
+                          ) from None
+    engine = _make_engine(url, parsed)
+
+    @event.listens_for(engine, "handle_error")
+    def _unreachable(context):  # noqa: ANN001, ANN202
+        if context.connection is None and context.statement is None:  # connecting: the database is not there
+            first = str(context.original_exception).strip().splitlines()[0]
+            raise VanbanError(f"database: cannot use {redact(url)}: {scrub(first, clear_secrets(url))}")
+
+    return engine
+
+
+def _make_engine(url: str, parsed: URL) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise VanbanError(f"database: cannot make the folder of {parsed.database}: {exc.strerror}") from None
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
@@ -43,9 +70,35 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-@lru_cache
 def get_engine(url: str | None = None) -> Engine:
-    return make_engine(url or get_settings().database)
+    """The engine of ``url`` (default the configured database), one per database in a process. References in the
+    URL ({env:NAME}, {secret:NAME}) are read here, so whatever carries a URL around (a flow's parameters, which
+    Prefect keeps) carries the reference only."""
+    return _engine(with_references_read(url or get_settings().database))
+
+
+@lru_cache
+def _engine(url: str) -> Engine:
+    return make_engine(url)
+
+
+get_engine.cache_clear = _engine.cache_clear  # type: ignore[attr-defined]  # forget the engines (tests, new settings)
+
+
+def with_references_read(url: str) -> str:
+    """``url`` with each reference replaced by the value it names (percent-encoded in 'user:password@'); one that
+    is not set is a one-line error."""
+    userinfo = userinfo_span(url)
+
+    def value(m: re.Match[str]) -> str:
+        found = read_reference(m[1], m[2])
+        if not found:
+            where = "environment variable" if m[1] == "env" else "Prefect Secret block"
+            raise RuleViolation("database", "database.secret-missing",
+                                f"the {where} '{m[2]}' that the database URL names is not set")
+        return quote(found, safe="") if userinfo and userinfo[0] <= m.start() < userinfo[1] else found
+
+    return REFERENCE.sub(value, url)
 
 
 @contextmanager
@@ -76,6 +129,10 @@ def migrate(engine: Engine | None = None) -> None:
     engine = engine or get_engine()
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Processes making first use of an empty database at once migrate it one after the other: the lock is
+            # held to the commit, and the next one finds the schema at head. (On SQLite, BEGIN IMMEDIATE queues them.)
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, "head")
 

@@ -24,8 +24,8 @@ from sqlalchemy import UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
-from models.channels import ChannelError, channels_of, check_sending, check_url, redact
-from models.config import get_settings, today
+from models.channels import ChannelError, channels_of, check_sending, check_url, redact, relay_url
+from models.config import today
 from models.document import Document, DocumentStatus, enum_type, utcnow
 from models.errors import RuleViolation
 from models.lease import Held, renew
@@ -110,7 +110,7 @@ def plan(session: Session, document: Document, *, check_sending_now: bool = Fals
                             f"only an issued document is distributed; document #{document.id} is {document.status.value}")
     out: list[PlanLine] = []
     on = today()  # the send date: who exists then, and their channels then
-    relay = get_settings().smtp_url
+    relay = relay_url()
     for line in resolve_distribution(session, document, on):
         planned = []
         for r in line.recipients:

@@ -21,7 +21,7 @@ from models.directory import (
 )
 from models.document import DocumentKind
 from models.errors import RuleViolation
-from models.legal_text import AuthorityForm, clean_text, parse_date, short_date
+from models.legal_text import ABBREVIATION_MAX, CODE_MAX, NAME_MAX, AuthorityForm, clean_text, parse_date, short_date
 
 KINDS = {k.value for k in DocumentKind}
 # the authority a head holds of his own (Decree 30 Điều 13 khoản 1-2): only that can be delegated (TUQ.)
@@ -51,9 +51,9 @@ def _mapping(raw: Any, field: str, allowed: set[str], required: tuple[str, ...] 
     return raw
 
 
-def _text(raw: dict[str, Any], key: str, field: str, *, multiline: bool = False) -> str | None:
+def _text(raw: dict[str, Any], key: str, field: str, *, multiline: bool = False, max_length: int = NAME_MAX) -> str | None:
     value = raw.get(key)
-    return None if value is None else clean_text(str(value), f"{field}.{key}", multiline=multiline)
+    return None if value is None else clean_text(str(value), f"{field}.{key}", multiline=multiline, max_length=max_length)
 
 
 def _date(raw: dict[str, Any], key: str, field: str, default: date | None = None) -> date | None:
@@ -74,7 +74,7 @@ def _overlap(a: Dated, start: date | None, end: date | None) -> bool:
 
 
 def _code(raw: dict[str, Any], field: str) -> str:
-    code = clean_text(str(raw["code"]), f"{field}.code")
+    code = clean_text(str(raw["code"]), f"{field}.code", max_length=CODE_MAX)
     if not code or any(c.isspace() for c in code) or "/" in code:
         raise RuleViolation(f"{field}.code", "directory.code", f"'{code}' is not a code: no spaces and no '/'")
     return code
@@ -94,7 +94,8 @@ def _agency_attributes(session: Session, raw: dict[str, Any], field: str, base: 
     for key in ("name", "abbreviation", "header_name", "header_as_parent", "place", "head_title", "collective_name",
                 "category"):
         if key in raw:
-            out[key] = _text(raw, key, field, multiline=key == "header_name")
+            out[key] = _text(raw, key, field, multiline=key == "header_name",
+                             max_length=ABBREVIATION_MAX if key == "abbreviation" else NAME_MAX)
     if "parent" in raw:
         out["parent_id"] = agency_by_code(session, raw["parent"], f"{field}.parent").id if raw["parent"] else None
     for key in ("name", "abbreviation", "header_name", "place", "head_title"):
@@ -147,7 +148,7 @@ def add_unit(session: Session, agency_code: str, raw: dict[str, Any], field: str
              default_from: date | None = None) -> Unit:
     raw = _mapping(raw, field, {"code", "name", "valid_from", "valid_until", "channels"}, ("code", "name"))
     agency = agency_by_code(session, agency_code, field)
-    code = clean_text(str(raw["code"]), f"{field}.code")
+    code = clean_text(str(raw["code"]), f"{field}.code", max_length=CODE_MAX)
     if session.exec(select(Unit).where(Unit.agency_id == agency.id, Unit.code == code)).first():
         raise RuleViolation(f"{field}.code", "directory.duplicate", f"agency '{agency_code}' has a unit '{code}' already")
     start, end = _dates(raw, field, default_from or agency.valid_from)  # no earlier than its agency

@@ -19,6 +19,9 @@ from models.kinds import DocumentKind
 from models.legal_text import AuthorityForm
 
 
+MAX_ID = 2**31 - 1  # ids (and numbers) are INTEGER columns: PostgreSQL's holds no more, a larger one fails the query
+
+
 class DocumentStatus(str, Enum):
     DRAFT = "draft"
     SIGNED = "signed"
@@ -120,7 +123,7 @@ def find_document(session: Session, ref: str | int, field: str = "document") -> 
     """A document by id ('12') or by number and symbol ('374/QĐ-UBND', '374/QĐ-UBND/2024' when years repeat)."""
     text = str(ref).strip()
     if text.isdigit():
-        doc = session.get(Document, int(text))
+        doc = session.get(Document, int(text)) if int(text) <= MAX_ID else None
         if doc is None:
             raise RuleViolation(field, "document.unknown", f"no document #{text}")
         return doc

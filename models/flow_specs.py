@@ -35,7 +35,8 @@ def parse_parameters(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
     except ValidationError as exc:
         first = exc.errors()[0]
         loc = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in first["loc"]).lstrip(".") or "spec"
-        raise RuleViolation(loc, f"input.{first['type']}", first["msg"]) from None
+        rule = first["type"] if "." in first["type"] else f"input.{first['type']}"  # our own rules carry their id
+        raise RuleViolation(loc, rule, first["msg"]) from None
 
 
 def check_documents(engine: Engine, flow_name: str, request: Any) -> None:

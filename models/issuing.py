@@ -60,7 +60,7 @@ def check_issuer_and_signer(session: Session, document: Document, issued_on: dat
 
 def save_rendering(session: Session, document: Document, purpose: str, data: bytes, files_dir: Path) -> GeneratedFile:
     """Keep a rendering and record its SHA-256 (once per document, purpose and content)."""
-    digest, _ = store(files_dir, data)
+    digest, _ = store(files_dir, data, session)
     existing = session.exec(select(GeneratedFile).where(
         GeneratedFile.document_id == document.id, GeneratedFile.purpose == purpose, GeneratedFile.sha256 == digest)).first()
     if existing:

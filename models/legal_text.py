@@ -25,7 +25,22 @@ QUOC_HIEU = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 TIEU_NGU = "Độc lập - Tự do - Hạnh phúc"
 END_MARK = "./."
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028\u2029\ufeff]")
+# Characters refused in any text vanban is given (and flagged by `vanban check` in any DOCX): control characters and
+# the invisible format characters (Unicode Cc and Cf: bidi embeddings, overrides and isolates, zero-width ones, the
+# soft hyphen, the word joiner, tags …), which make the text shown differ from the text stored, and the line and
+# paragraph separators; then noncharacters and lone surrogates, which no document may hold (XML refuses U+FFFE and
+# U+FFFF: the DOCX could not be written). tests/test_legal_text.py checks the list against the Unicode database.
+_CONTROL = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
+_NONCHARACTER = re.compile("[\ud800-\udfff\ufdd0-\ufdef" + "".join(
+    f"{chr(plane << 16 | 0xFFFE)}{chr(plane << 16 | 0xFFFF)}" for plane in range(17)) + "]")
+# Lengths, in characters: what rendering and the database accept, checked where the text comes in.
+TEXT_MAX = 10_000  # any one text (a paragraph, a line): about three pages; more is a mistake, not a document
+NAME_MAX = 255  # a trích yếu, a name, a title: the DOCX core properties (title, subject, author) hold no more
+ABBREVIATION_MAX = 20  # an abbreviation in a symbol: the symbol is part of the core properties' title
+CODE_MAX = 64  # a code or a series: keys of PostgreSQL indexes, whose rows take about 2,700 bytes at most
 _ABBREVIATION = re.compile(r"^[A-ZĐ0-9]+$")
 
 
@@ -42,24 +57,51 @@ class AuthorityForm(str, Enum):
     IN_PERSON = "in-person"  # the chủ tọa of a Biên bản signs under that label, in no form of Điều 13
 
 
-def clean_text(value: str, field: str, *, multiline: bool = False) -> str:
-    """Normalise text entering the system: NFC, trimmed; control characters are refused, not dropped.
+def refused_character(text: str, *, allowed: str = "") -> tuple[str, str, int] | None:
+    """The first character of ``text`` no document may hold, other than those of ``allowed``: (rule, what it is,
+    position); None when there is none."""
+    for pattern, rule, what in ((_NONCHARACTER, "text.noncharacters", "noncharacter"),
+                                (_CONTROL, "text.control-characters", "control character")):
+        for match in pattern.finditer(text):
+            if match.group() not in allowed:
+                char = match.group()
+                name = unicodedata.name(char, "") if rule == "text.control-characters" else ""
+                return rule, f"the {what} U+{ord(char):04X}{' ' + name if name else ''}", match.start()
+    return None
+
+
+def mark_refused(text: str) -> str:
+    """``text`` fit to be printed: each character ``refused_character`` names shown as its code point, ⟦U+202E⟧."""
+    return _NONCHARACTER.sub(_code_point, _CONTROL.sub(_code_point, text))
+
+
+def _code_point(match: re.Match[str]) -> str:
+    return f"⟦U+{ord(match.group()):04X}⟧"
+
+
+def clean_text(value: str, field: str, *, multiline: bool = False, max_length: int = TEXT_MAX) -> str:
+    """Normalise text entering the system: NFC, trimmed; control, invisible and noncharacters are refused, not
+    dropped, and so is a text longer than ``max_length``.
 
     Silently dropping a character could change the meaning of legal text, so the caller hears which
     field holds it.
     """
     if not isinstance(value, str):
         raise RuleViolation(field, "text.type", f"expected text, got {type(value).__name__}")
-    text = unicodedata.normalize("NFC", value)
-    allowed = text.replace("\n", "") if multiline else text
-    match = _CONTROL.search(allowed)
-    if match:
-        raise RuleViolation(
-            field,
-            "text.control-characters",
-            f"contains the control character U+{ord(match.group()):04X} at position {match.start()}",
-        )
-    return text.strip()
+    if len(value) > 4 * max_length:  # refused before the work below: NFC can grow a text, but not fourfold
+        raise _too_long(field, len(value), max_length)
+    found = refused_character(value, allowed="\n" if multiline else "")  # before NFC, which may fold some away
+    if found:
+        rule, what, position = found
+        raise RuleViolation(field, rule, f"contains {what} at position {position}")
+    text = unicodedata.normalize("NFC", value).strip()
+    if len(text) > max_length:
+        raise _too_long(field, len(text), max_length)
+    return text
+
+
+def _too_long(field: str, length: int, limit: int) -> RuleViolation:
+    return RuleViolation(field, "text.too-long", f"is {length} characters long; at most {limit}")
 
 
 def upper(text: str) -> str:
@@ -144,7 +186,7 @@ def short_date(d: date) -> str:
 
 def check_abbreviation(value: str, field: str) -> str:
     """Agency and unit abbreviations in a symbol: upper-case letters (Đ included) and digits, no spaces."""
-    value = clean_text(value, field)
+    value = clean_text(value, field, max_length=ABBREVIATION_MAX)
     if not _ABBREVIATION.fullmatch(value):
         raise RuleViolation(field, "symbol.abbreviation", f"'{value}' must be upper-case letters or digits only")
     return value

@@ -26,9 +26,9 @@ from sqlmodel import Field, Session, SQLModel, select
 
 from models.audit import Action, record
 from models.directory import Agency, period
-from models.document import DocumentKind, utcnow
+from models.document import MAX_ID, DocumentKind, utcnow
 from models.errors import RuleViolation
-from models.legal_text import clean_text, number_symbol, pad2, parse_date, short_date
+from models.legal_text import CODE_MAX, clean_text, number_symbol, pad2, parse_date, short_date
 
 ALL_KINDS = "*"
 KIND_VALUES = [k.value for k in DocumentKind]
@@ -133,7 +133,7 @@ def add_register(
     """Validate and store a series, not audited: for callers whose own audit entry covers it (the
     directory load) and for ``open_register``."""
     code = _agency_of_year(session, agency_id, year).code
-    series = clean_text(series, "series")
+    series = clean_text(series, "series", max_length=CODE_MAX)
     if not series:
         raise RuleViolation("series", "register.series", "a register needs a series code, e.g. 'chung'")
     kinds = check_kinds(kinds)
@@ -411,7 +411,7 @@ def read_legacy_csv(data: bytes, name: str, year: int) -> list[LegacyRow]:
 def _legacy_row(raw: dict, line: int, name: str, year: int) -> LegacyRow:
     where = f"{name} line {line}"
     number_text = (raw.get("number") or "").strip()
-    if not number_text.isdigit() or int(number_text) < 1:
+    if not number_text.isdigit() or not 1 <= int(number_text) <= MAX_ID:
         raise RuleViolation(f"{where}.number", "register.import-number",
                             f"'{number_text}' is not a number of issue (01, 02 …)")
     symbol = clean_text(raw.get("symbol") or "", f"{where}.symbol")
@@ -425,7 +425,7 @@ def _legacy_row(raw: dict, line: int, name: str, year: int) -> LegacyRow:
     subject = clean_text(raw.get("subject") or "", f"{where}.subject")
     if not subject:
         raise RuleViolation(f"{where}.subject", "register.import-subject", "the trích yếu is empty")
-    series = clean_text(raw.get("series") or "", f"{where}.series") or None
+    series = clean_text(raw.get("series") or "", f"{where}.series", max_length=CODE_MAX) or None
     return LegacyRow(line, int(number_text), symbol, issued_on, subject, series)
 
 
@@ -461,7 +461,7 @@ def import_legacy(session: Session, agency_id: int, year: int, path: Path, *, se
     rows = read_legacy_csv(data, path.name, year)
     named = {r.series for r in rows if r.series}
     if series is not None:
-        series = clean_text(series, "series")
+        series = clean_text(series, "series", max_length=CODE_MAX)
         named.add(series)
     if len(named) > 1:
         raise RuleViolation("series", "register.import-series",

@@ -23,7 +23,7 @@ from models.document import Document, DocumentKind, DocumentLink, LinkRelation
 from models.errors import RuleViolation
 from models.kinds import type_name
 from models.legal_text import lower_first, number_symbol
-from models.schemas import AddresseeIn, Strict, Texts
+from models.schemas import AddresseeIn, Id, Strict, Texts
 
 PROGRESS = {"done": "đã hoàn thành", "in_progress": "đang thực hiện", "not_started": "chưa thực hiện"}
 
@@ -31,7 +31,7 @@ PROGRESS = {"done": "đã hoàn thành", "in_progress": "đang thực hiện", "
 class TaskResult(Strict):
     """The result of one task of the plan."""
 
-    task: int = Field(ge=1, description="Number of the task in the plan's section of tasks (NHIỆM VỤ …), e.g. 3")
+    task: int = Field(ge=1, le=1000, description="Number of the task in the plan's section of tasks (NHIỆM VỤ …), e.g. 3")
     status: Literal["done", "in_progress", "not_started"] = Field(description="done, in_progress or not_started")
     figures: Texts = Field(default_factory=list, description="What was achieved, with its figures: one item per "
                            "result (a single text is one result)")
@@ -41,8 +41,8 @@ class TaskResult(Strict):
 class ReportSpec(Strict):
     """What the lead agency reports on an assignment (a YAML file, or the report-implementation form)."""
 
-    assignment: int | None = Field(default=None, description="Id of the assignment (vanban assignments)")
-    decision: int | None = Field(default=None, description="Or: the decision's id, with the lead agency's code")
+    assignment: Id | None = Field(default=None, description="Id of the assignment (vanban assignments)")
+    decision: Id | None = Field(default=None, description="Or: the decision's id, with the lead agency's code")
     lead: str | None = Field(default=None, description="With decision: the lead agency's code, e.g. sttt")
     results: list[TaskResult] = Field(min_length=1, description="One entry per task of the plan")
     difficulties: Texts = Field(default_factory=list, description="Khó khăn, vướng mắc: one paragraph per item")

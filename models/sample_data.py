@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -22,21 +21,13 @@ from models.incoming import register_incoming
 from models.issuing import issue_document
 from models.legal_text import parse_date
 from models.signing import sign_document
+from models.yaml_files import read_yaml
 
 SAMPLE = Path(__file__).parent / "sample"
 DIRECTORY_FILE = SAMPLE / "vinh_long_2024.yaml"
 REORGANISATION_FILE = SAMPLE / "vinh_long_2025.yaml"  # the 2025 reorganisation, on top of the 2024 sample
 SEED_CHAIN_FILE = SAMPLE / "seed_chain_2024.yaml"
 GALLERY_FILE = SAMPLE / "gallery_2026.yaml"  # one document of every kind of Điều 7, on the 2025 directory
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise RuleViolation("file", "file.read", f"cannot read {path}: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        raise RuleViolation("file", "file.yaml", f"{path} is not valid YAML: {exc}") from None
 
 
 def load_directory(session: Session, path: Path = DIRECTORY_FILE, *, is_sample: bool = True,

@@ -9,11 +9,12 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from models.document import DocumentKind, LinkRelation
+from models.document import MAX_ID, DocumentKind, LinkRelation
 from models.errors import RuleViolation
 from models.kinds import kind_from_text
-from models.legal_text import AuthorityForm, clean_text, parse_date
+from models.legal_text import NAME_MAX, AuthorityForm, clean_text, parse_date
 
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]  # a row's id, as the database holds it
 TargetType = Literal["agency", "head", "leaders", "unit", "official", "group", "article", "above", "archive"]
 _TARGET = re.compile(r"^(agency|head|leaders|unit|official|group|article|above|archive)(?::(.+))?$")
 
@@ -176,7 +177,7 @@ class Body(Strict):
 
 class LinkIn(Strict):
     relation: LinkRelation
-    document: int = Field(description="id of the linked document")
+    document: Id = Field(description="id of the linked document")
 
 
 class DocumentCreate(Strict):
@@ -196,8 +197,8 @@ class DocumentCreate(Strict):
     executors: list[AddresseeIn] = Field(default_factory=list)
     recipients: list[AddresseeIn] = Field(default_factory=list)
     links: list[LinkIn] = Field(default_factory=list)
-    approves: int | None = Field(default=None, description="Decision: id of the document it approves")
-    responds_to: int | None = Field(default=None, description="Decision: id of the submission it answers")
+    approves: Id | None = Field(default=None, description="Decision: id of the document it approves")
+    responds_to: Id | None = Field(default=None, description="Decision: id of the submission it answers")
     effective: str | None = Field(default=None, description="Decision: 'kể từ ngày ký'")
     form: dict[str, Any] = Field(default_factory=dict, description="The labelled values of a form: a Giấy mời's time, "
                                                                    "place and invitees; a Biên bản's … (`vanban kinds`)")
@@ -209,6 +210,15 @@ class DocumentCreate(Strict):
     is_sample: bool = False
 
     _check_dated = field_validator("dated", mode="before")(date_input)
+
+    @field_validator("subject")
+    @classmethod
+    def _subject_fits(cls, value: str) -> str:
+        if len(value) > NAME_MAX:
+            raise PydanticCustomError("text.too-long", "is {length} characters long; at most {limit}: the DOCX core "
+                                      "properties, where the trích yếu is kept, hold no more",
+                                      {"length": len(value), "limit": NAME_MAX})
+        return value
 
     @field_validator("kind", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ from models.config import get_settings, today
 from models.db import session_scope
 from models.errors import RuleViolation
 from models.legal_text import clean_text, parse_date, short_date
+from models.yaml_files import load_yaml, read_file
 
 PACKAGED_FILE = Path(__file__).parent / "calendar" / "vn_public_sector.yaml"
 FIRST_YEAR, LAST_YEAR = holidays.VN.start_year, holidays.VN.end_year
@@ -219,19 +220,9 @@ def read_announcement(raw: Any, origin: str) -> Announcement:
     return Announcement(year, source, lists["days_off"], lists["working_saturdays"], origin)
 
 
-def _load_yaml(path: Path) -> Any:
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleViolation("file", "calendar.file-unreadable", f"cannot read {path}: {exc}") from None
-
-
-def _stored(text: str, origin: str) -> list[dict[str, Any]]:
+def _stored(content: bytes, origin: str) -> list[dict[str, Any]]:
     """The raw announcements of a calendar file (``announcements:`` list)."""
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise RuleViolation("file", "calendar.file-unreadable", f"cannot read {origin}: {exc}") from None
+    data = load_yaml(content, origin) or {}
     items = data.get("announcements", []) if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise RuleViolation("announcements", "calendar.announcement-format", f"{origin}: expected a list 'announcements'")
@@ -241,22 +232,22 @@ def _stored(text: str, origin: str) -> list[dict[str, Any]]:
 @lru_cache(maxsize=1)
 def _packaged() -> tuple[Announcement, ...]:
     return tuple(read_announcement(raw, PACKAGED_FILE.name)
-                 for raw in _stored(PACKAGED_FILE.read_text(encoding="utf-8"), PACKAGED_FILE.name))
+                 for raw in _stored(PACKAGED_FILE.read_bytes(), PACKAGED_FILE.name))
 
 
 @lru_cache(maxsize=4)
-def _joined(agency_text: str, origin: str) -> Calendar:
-    return Calendar([*_packaged(), *(read_announcement(raw, origin) for raw in _stored(agency_text, origin))])
+def _joined(agency_file: bytes, origin: str) -> Calendar:
+    return Calendar([*_packaged(), *(read_announcement(raw, origin) for raw in _stored(agency_file, origin))])
 
 
-def _agency_text(path: Path) -> str:
-    return path.read_text(encoding="utf-8") if path.exists() else ""
+def _agency_file(path: Path) -> bytes:
+    return read_file(path) if path.exists() else b""
 
 
 def calendar() -> Calendar:
     """The calendar as recorded now: keyed on the agency file's text, so an announcement just recorded counts."""
     path = get_settings().calendar_path
-    return _joined(_agency_text(path), path.name)
+    return _joined(_agency_file(path), path.name)
 
 
 def announcement_warnings(*days: date) -> list[str]:
@@ -314,12 +305,10 @@ def announce(source_file: Path, actor: str, engine: Engine | None = None) -> Ann
     It is checked in full against everything recorded for its year first; then, in one transaction, the audit
     entry (``Action.CALENDAR_ANNOUNCED``) and the agency's calendar file, replaced atomically. Should the commit
     fail, the file is put back as it was."""
-    raw_bytes = source_file.read_bytes() if source_file.is_file() else None
-    if raw_bytes is None:
-        raise RuleViolation("file", "calendar.file-unreadable", f"no file {source_file}")
-    new = read_announcement(_load_yaml(source_file), source_file.name)
+    raw_bytes = read_file(source_file)
+    new = read_announcement(load_yaml(raw_bytes, source_file.name), source_file.name)
     target = get_settings().calendar_path
-    before = _agency_text(target)
+    before = _agency_file(target)
     stored = _stored(before, target.name)
     Calendar([*_packaged(), *(read_announcement(raw, target.name) for raw in stored), new])
     entry = {"year": new.year, "source": new.source,
@@ -338,7 +327,7 @@ def announce(source_file: Path, actor: str, engine: Engine | None = None) -> Ann
     except BaseException:
         if written:
             if before:
-                _write_atomically(target, before)
+                _write_atomically(target, before.decode("utf-8"))
             else:
                 target.unlink(missing_ok=True)
         raise

@@ -130,8 +130,8 @@ def files_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh schema in the PostgreSQL of VANBAN_TEST_DATABASE_URL, migrated; dropped afterwards."""
+def pg_empty_url() -> Iterator[str]:
+    """A fresh, empty schema in the PostgreSQL of VANBAN_TEST_DATABASE_URL; dropped afterwards."""
     base = os.environ.get("VANBAN_TEST_DATABASE_URL")
     if not base:
         pytest.skip("VANBAN_TEST_DATABASE_URL is not set (.ci/run sets it)")
@@ -140,16 +140,21 @@ def pg_url() -> Iterator[str]:
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}"
     try:
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        yield url
+        yield f"{base}{sep}options=-csearch_path%3D{schema}"
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def pg_url(pg_empty_url: str) -> str:
+    """A fresh schema in the PostgreSQL of VANBAN_TEST_DATABASE_URL, migrated; dropped afterwards."""
+    engine = make_engine(pg_empty_url)
+    migrate(engine)
+    engine.dispose()
+    return pg_empty_url
 
 
 def _prefect_servers_under(roots: tuple[str, ...]) -> list[int]:

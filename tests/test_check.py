@@ -146,6 +146,12 @@ def _nest_a_table(doc) -> None:  # noqa: ANN001
     doc.tables[-1].rows[0].cells[1].add_table(1, 1).rows[0].cells[0].paragraphs[0].add_run("x")
 
 
+def _insert(doc, start: str, char: str) -> None:  # noqa: ANN001
+    """``char`` in the middle of the first run of the paragraph that starts with ``start``: the text looks the same."""
+    run = _run(doc, start)
+    run.text = run.text[:4] + char + run.text[4:]
+
+
 def _remove(paragraph) -> None:  # noqa: ANN001
     paragraph._p.getparent().remove(paragraph._p)
 
@@ -243,6 +249,11 @@ MUTATIONS = [
              lambda d: _indent_rule(d, "Phê duyệt Kế hoạch", 35, 35)),
     Mutation("trích yếu rule on its descenders", "ND30-SUBJECT",
              lambda d: setattr(_following(d, "Phê duyệt Kế hoạch").paragraph_format, "space_before", Pt(0))),
+    Mutation("a right-to-left override in the body", "ND30-CHARACTERS", lambda d: _insert(d, "Giao Giám đốc", "\u202e")),
+    Mutation("a soft hyphen in the agency name", "ND30-CHARACTERS", lambda d: _insert(d, "TỈNH VĨNH LONG", "\u00ad")),
+    Mutation("a noncharacter in Nơi nhận", "ND30-CHARACTERS", lambda d: _insert(d, "- LĐVP", "\ufdd0")),
+    Mutation("a word joiner in the page header", "ND30-CHARACTERS",
+             lambda d: _header_page_run(d).add_run("\u2060")),
 ]
 
 

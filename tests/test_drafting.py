@@ -16,7 +16,8 @@ from models.directory import AgencyGroup
 from models.document import Addressee, Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.errors import RuleViolation
-from models.sample_data import SEED_CHAIN_FILE, fill_references, read_yaml
+from models.sample_data import SEED_CHAIN_FILE, fill_references
+from models.yaml_files import read_yaml
 from models.signing import sign_document
 
 

@@ -10,9 +10,9 @@ import pytest
 
 from models.errors import RuleViolation
 from models.legal_text import (
-    COPY_ABBREVIATIONS, TYPE_ABBREVIATIONS, AuthorityForm, ascii_fold, check_abbreviation, clean_text, date_line,
-    file_stem, join_parties, list_items, make_date, number_line, number_symbol, pad2, parse_date, short_date,
-    signer_block, symbol, with_end_mark,
+    COPY_ABBREVIATIONS, TEXT_MAX, TYPE_ABBREVIATIONS, AuthorityForm, ascii_fold, check_abbreviation, clean_text,
+    date_line, file_stem, join_parties, list_items, make_date, number_line, number_symbol, pad2, parse_date,
+    refused_character, short_date, signer_block, symbol, with_end_mark,
 )
 
 
@@ -134,6 +134,47 @@ def test_clean_text_refuses_control_characters(bad: str) -> None:
     with pytest.raises(RuleViolation) as exc:
         clean_text(bad, "subject")
     assert (exc.value.field, exc.value.rule) == ("subject", "text.control-characters")
+
+
+@pytest.mark.parametrize("bad", ["\u202eright-to-left override", "soft\u00adhyphen", "word\u2060joiner",
+                                 "\u2066isolate\u2069", "\u202aembedding", "tag\U000e0041", "\u061c", "bom\ufeff"])
+def test_clean_text_refuses_invisible_format_characters(bad: str) -> None:
+    with pytest.raises(RuleViolation) as exc:
+        clean_text(bad, "subject")
+    assert (exc.value.field, exc.value.rule) == ("subject", "text.control-characters")
+    char = next(c for c in bad if unicodedata.category(c) == "Cf")
+    assert f"U+{ord(char):04X} {unicodedata.name(char)}" in exc.value.message
+
+
+@pytest.mark.parametrize("bad", ["\ufffe", "\uffff", "a\ufdd0", "\ufdef", "\U0001fffe", "\U0010ffff", "\ud800"])
+def test_clean_text_refuses_noncharacters(bad: str) -> None:
+    with pytest.raises(RuleViolation) as exc:
+        clean_text(bad, "subject")
+    assert (exc.value.field, exc.value.rule) == ("subject", "text.noncharacters")
+
+
+def test_the_refused_characters_are_every_control_format_and_noncharacter_of_unicode() -> None:
+    """The list in legal_text is written out (a regular expression built at import would cost every start): it
+    must hold every Cc and Cf character of the Unicode database, the separators, the noncharacters and the
+    surrogates, and nothing a Vietnamese text needs."""
+    missed = [f"U+{cp:04X}" for cp in range(0x110000)
+              if (unicodedata.category(chr(cp)) in ("Cc", "Cf", "Cs", "Zl", "Zp")
+                  or 0xFDD0 <= cp <= 0xFDEF or cp & 0xFFFE == 0xFFFE)
+              and cp not in (9, 10) and refused_character(chr(cp)) is None]
+    assert missed == []
+    text = "Độc lập - Tự do - Hạnh phúc; Quyết định số 374/QĐ-UBND ngày 04/3/2024 (đồng, %, §, «», –, …)"
+    assert refused_character(unicodedata.normalize("NFD", text) + text) is None
+    assert refused_character("a\tb\nc") is not None and refused_character("a\tb\nc", allowed="\t\n") is None
+
+
+def test_text_longer_than_its_limit_is_refused() -> None:
+    assert clean_text("x" * TEXT_MAX, "body") == "x" * TEXT_MAX
+    with pytest.raises(RuleViolation) as exc:
+        clean_text("x" * (TEXT_MAX + 1), "body")
+    assert (exc.value.field, exc.value.rule) == ("body", "text.too-long")
+    with pytest.raises(RuleViolation) as exc:
+        clean_text("x" * 65, "code", max_length=64)
+    assert exc.value.message == "is 65 characters long; at most 64"
 
 
 def test_multiline_text_keeps_newlines() -> None:

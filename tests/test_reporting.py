@@ -28,7 +28,8 @@ from models.files import path_of
 from models.issuing import issue_document
 from models.register import RegisterEntry
 from models.reporting import compose_report
-from models.sample_data import SEED_CHAIN_FILE, read_yaml
+from models.sample_data import SEED_CHAIN_FILE
+from models.yaml_files import read_yaml
 from models.signing import sign_document
 from tests.test_approvals import respond
 from tests.test_drafting import seed_spec

@@ -12,8 +12,9 @@ import typer
 from flows.cli import (
     approvals, audit, calendar, check, db, directory, distribution, documents, keys, registers, reporting, running,
 )
+from flows.cli.common import OneLineUsage
 
-app = typer.Typer(help="vanban — Vietnamese administrative documents from draft to issue (Decree 30/2020/NĐ-CP).",
+app = typer.Typer(cls=OneLineUsage, help="vanban — Vietnamese administrative documents from draft to issue (Decree 30/2020/NĐ-CP).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
 for area in (documents, approvals, check, registers, running, reporting, distribution):
     app.add_typer(area.app)  # no name: its commands join the top level

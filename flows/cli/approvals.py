@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from flows.cli.common import (
-    Actor, AnswerAs, DocRef, add_row, console, passphrase, ready_engine, user_errors, vietnam_time,
+    Actor, AnswerAs, DocRef, StepId, add_row, console, passphrase, ready_engine, user_errors, vietnam_time,
 )
 from models.db import session_scope
 from models.document import find_document
@@ -37,7 +37,7 @@ def resubmit_cmd(
 ) -> None:
     """After a return for rework: revise the draft and reopen the chain at the step that returned it."""
     from models.approvals import describe, resubmit
-    from models.sample_data import read_yaml
+    from models.yaml_files import read_yaml
 
     data = read_yaml(spec) if spec else None
     with session_scope(ready_engine()) as session:
@@ -86,21 +86,21 @@ def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
 
 @app.command("approve")
 @user_errors
-def approve(step: int, actor: AnswerAs, comment: Annotated[str | None, typer.Option(help="Optional comment")] = None) -> None:
+def approve(step: StepId, actor: AnswerAs, comment: Annotated[str | None, typer.Option(help="Optional comment")] = None) -> None:
     """Approve a pending step (at the signing step, this signs the document), signed with your key."""
     _answer(step, actor, "approve", comment)
 
 
 @app.command("return")
 @user_errors
-def return_(step: int, actor: AnswerAs, reason: Annotated[str, typer.Option(help="What to rework")]) -> None:
+def return_(step: StepId, actor: AnswerAs, reason: Annotated[str, typer.Option(help="What to rework")]) -> None:
     """Return a draft for rework: the drafter revises and resubmits it."""
     _answer(step, actor, "return", reason)
 
 
 @app.command("reject")
 @user_errors
-def reject(step: int, actor: AnswerAs, reason: Annotated[str, typer.Option(help="Why it is rejected")]) -> None:
+def reject(step: StepId, actor: AnswerAs, reason: Annotated[str, typer.Option(help="Why it is rejected")]) -> None:
     """Reject the draft: the document ends rejected."""
     _answer(step, actor, "reject", reason)
 

@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlmodel import select
 
 from flows.cli.common import (
-    Actor, DocRef, add_row, console, err, passphrase, ready_engine, user_errors, vietnam_time,
+    Actor, DocRef, add_row, console, err, passphrase, ready_engine, user_errors, vietnam_time, write_file,
 )
 from models.db import session_scope
 from models.directory import Official
@@ -162,7 +162,7 @@ def audit_export(
         writer.writerows(rows)
         text = buffer.getvalue()
     if out:
-        out.write_text(text, encoding="utf-8")
+        write_file(out, text)
         err.print(f"{len(rows)} entries written to {escape(str(out))}")
     else:
         print(text, end="" if text.endswith("\n") else "\n")

@@ -6,6 +6,7 @@ import typer
 
 from flows.cli.common import console, user_errors
 from models.config import get_settings
+from models.secret_refs import redact
 from models.db import migrate
 
 app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_help=True)
@@ -16,5 +17,5 @@ app = typer.Typer(help="The database schema (Alembic migrations).", no_args_is_h
 def db_upgrade() -> None:
     """Create the schema or bring it to the newest migration."""
     migrate()
-    console.print(f"schema up to date: {get_settings().database}")
+    console.print(f"schema up to date: {redact(get_settings().database)}")
 

@@ -20,7 +20,7 @@ import yaml
 from rich.table import Table
 from sqlmodel import Session, select
 
-from flows.cli.common import Actor, add_row, console, ready_engine, user_errors
+from flows.cli.common import Actor, add_row, console, ready_engine, user_errors, write_file
 from models.audit import Action, record
 from models.channels import Channel, end_channel, redact
 from models.config import today
@@ -29,6 +29,7 @@ from models.directory import Dated, period
 from models.errors import RuleViolation
 from models.legal_text import AuthorityForm, parse_date, short_date
 from models.recipients import Recipient, owner_of, recipient_code
+from models.yaml_files import load_yaml, read_file
 
 app = typer.Typer(help="The directory: agencies, units, officials, signing authority, groups, channels.",
                   no_args_is_help=True)
@@ -519,7 +520,7 @@ def directory_channels() -> None:
 def directory_add_channel(
     code: Annotated[str, typer.Argument(help="Agency or official code, or a unit as agency/UNIT (vp-ubnd/P.VHXH)")],
     url: Annotated[str, typer.Argument(help="mailto:address, or an apprise URL; credentials as {env:NAME} or {secret:NAME}")],
-    actor: Annotated[str, typer.Option("--as", help="Official code of who acts (recorded in the audit log)")] = "system",
+    actor: Actor = "system",
     start: From = None,
     end: Until = None,
 ) -> None:
@@ -554,14 +555,8 @@ def directory_retire_channel(
 
 def _read_yaml(file: Path) -> tuple[Any, str]:
     """A YAML file's content and SHA-256 (recorded with the change it carries)."""
-    try:
-        data = file.read_bytes()
-    except OSError as exc:
-        raise RuleViolation("file", "file.read", f"cannot read {file}: {exc.strerror}") from None
-    try:
-        return yaml.safe_load(data.decode("utf-8")), hashlib.sha256(data).hexdigest()
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise RuleViolation("file", "file.yaml", f"{file.name} is not UTF-8 YAML: {exc}") from None
+    data = read_file(file)
+    return load_yaml(data, file.name), hashlib.sha256(data).hexdigest()
 
 
 @app.command("import")
@@ -592,8 +587,7 @@ def directory_export(
     with session_scope(ready_engine()) as session:
         text = yaml.safe_dump(export_directory(session), allow_unicode=True, sort_keys=False)
     if out:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(text, encoding="utf-8")
+        write_file(out, text)
         console.print(f"wrote {out}")
     else:
         print(text, end="")

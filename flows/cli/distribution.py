@@ -18,7 +18,7 @@ from sqlmodel import func, select
 
 from flows.cli.calendar import warn_unannounced
 from flows.cli.common import Actor, DocRef, add_row, console, err, ready_engine, user_errors
-from models.channels import redact
+from models.channels import redact, relay_url
 from models.config import get_settings, today
 from models.db import session_scope
 from models.deliveries import Delivery, DeliveryState, ledger, plan, request_redelivery, summary
@@ -94,6 +94,7 @@ def _run_distribution(engine: Engine, doc_id: int, title: str, **options: Any) -
     from flows.runtime import prefect_settings
 
     request = Distribution(document=doc_id, distributed_by=options.pop("actor", "system"), **options)
+    relay_url(request.relay)  # refused before Prefect starts
     with console.status(f"distributing {title}") as status:
         _watch_ledger(engine, doc_id, status, title)
         with prefect_settings():
@@ -141,7 +142,7 @@ def _print_outcome(engine: Engine, doc_id: int, title: str, result: dict[str, An
 def deliveries_cmd(
     document: DocRef,
     unacknowledged: Annotated[int | None, typer.Option(
-        "--unacknowledged", metavar="N", min=0,
+        "--unacknowledged", metavar="N", min=0, max=1000,
         help="Only recipients who have not acknowledged N working days after it was sent to them")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="As JSON for other programs")] = False,
 ) -> None:

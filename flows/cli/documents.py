@@ -10,7 +10,9 @@ from rich.markup import escape
 from rich.table import Table
 from sqlmodel import select
 
-from flows.cli.common import Actor, DocRef, add_row, console, passphrase, ready_engine, user_errors
+from flows.cli.common import (
+    Actor, DocRef, add_row, console, make_folder, passphrase, ready_engine, user_errors, write_file,
+)
 from models.config import get_settings, today
 from models.db import session_scope
 from models.document import Document, find_document
@@ -39,7 +41,7 @@ def draft(spec: Annotated[Path, typer.Argument(help="YAML file with the draft (s
           actor: Actor = "system") -> None:
     """Store a new draft from a YAML file; prints its id."""
     from models.drafting import draft_document, parse_create
-    from models.sample_data import read_yaml
+    from models.yaml_files import read_yaml
 
     data = read_yaml(spec)
     if not isinstance(data, dict):
@@ -94,8 +96,7 @@ def render(document: DocRef, out: Annotated[Path, typer.Option(help="Where to wr
 
     with session_scope(ready_engine()) as session:
         data = render_document(session, find_document(session, document))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    write_file(out, data)
     console.print(f"wrote {out}")
 
 
@@ -156,7 +157,7 @@ def gallery(out: Annotated[Path, typer.Option("--out", help="Folder to write one
 
     with tempfile.TemporaryDirectory(prefix="vanban-gallery-") as folder:
         with console.status("issuing one document of every kind…") as status:
-            written = build_gallery(Path(folder), out, progress=lambda msg: status.update(msg))
+            written = build_gallery(Path(folder), make_folder(out), progress=lambda msg: status.update(msg))
     for path in written:
         console.print(f"  {escape(path.name)}")
     console.print(f"{len(written)} documents written to {escape(str(out))}")

@@ -10,9 +10,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from flows.cli.common import Actor, add_row, console, ready_engine, user_errors
+from flows.cli.common import Actor, add_row, console, ready_engine, user_errors, write_file
 from models.config import today
 from models.db import session_scope
+from models.document import MAX_ID
 
 app = typer.Typer()
 register_app = typer.Typer(help="Registers (sổ đăng ký văn bản): one per agency, year and series.",
@@ -27,7 +28,7 @@ Json = Annotated[bool, typer.Option("--json", help="Machine-readable output")]
 @user_errors
 def show(
     agency: AgencyCode,
-    year: Annotated[int | None, typer.Option(help="Default: this year")] = None,
+    year: Annotated[int | None, typer.Option(min=1, max=9999, help="Default: this year")] = None,
     incoming: Annotated[bool, typer.Option("--incoming", help="The incoming register (sổ văn bản đến)")] = False,
     docx: Annotated[Path | None, typer.Option("--docx", help="Also write the register as DOCX (Phụ lục IV columns)")] = None,
     as_json: Json = False,
@@ -42,8 +43,7 @@ def show(
         book = (incoming_book if incoming else outgoing_book)(session, found, year)
         data = render_book(session, book) if docx else None
     if docx and data:
-        docx.parent.mkdir(parents=True, exist_ok=True)
-        docx.write_bytes(data)
+        write_file(docx, data, "--docx")
     if as_json:
         columns = [name for name, _ in book.columns]
         print(json.dumps({"agency": found.code, "year": year, "title": book.title,
@@ -63,7 +63,7 @@ def show(
 @user_errors
 def list_(
     agency: Annotated[str | None, typer.Argument(help="Agency code (default: every agency)")] = None,
-    year: Annotated[int | None, typer.Option(help="Only this year")] = None,
+    year: Annotated[int | None, typer.Option(min=1, max=9999, help="Only this year")] = None,
     as_json: Json = False,
 ) -> None:
     """The outgoing registers: agency, year, series, kinds numbered, last number, how each opened."""
@@ -86,11 +86,11 @@ def list_(
 @user_errors
 def open_(
     agency: AgencyCode,
-    year: Annotated[int, typer.Option(help="The year of the register")],
+    year: Annotated[int, typer.Option(min=1, max=9999, help="The year of the register")],
     actor: Actor,
     series: Annotated[str, typer.Option(help="Series code; 'chung' = the agency's shared series")] = "chung",
     kinds: Annotated[str, typer.Option(help="Kinds it numbers, e.g. decision,plan; '*' = every kind")] = "*",
-    opening_number: Annotated[int, typer.Option(help="The last number given before vanban kept it")] = 0,
+    opening_number: Annotated[int, typer.Option(min=0, max=MAX_ID, help="The last number given before vanban kept it")] = 0,
 ) -> None:
     """Open a register explicitly (a year's registers otherwise open by themselves from the last year's)."""
     from models.directory import agency_by_code
@@ -108,7 +108,7 @@ def open_(
 def import_(
     agency: AgencyCode,
     file: Annotated[Path, typer.Argument(help="CSV: number, symbol, date (DD/MM/YYYY), subject, optional series")],
-    year: Annotated[int, typer.Option(help="The year of the register")],
+    year: Annotated[int, typer.Option(min=1, max=9999, help="The year of the register")],
     actor: Actor,
     series: Annotated[str | None, typer.Option(help="Series code (default: the year's only series)")] = None,
 ) -> None:

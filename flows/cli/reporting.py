@@ -13,8 +13,9 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from flows.cli.calendar import warn_unannounced
-from flows.cli.common import add_row, console, err, ready_engine, user_errors
+from flows.cli.common import Actor, add_row, console, err, ready_engine, user_errors
 from models.assignments import overview
+from models.channels import relay_url
 from models.config import today
 from models.db import session_scope
 from models.legal_text import parse_date
@@ -67,7 +68,7 @@ def assignments_cmd(
 @user_errors
 def track_cmd(
     on: Annotated[str | None, typer.Option(help="The day to track, e.g. 09/12/2024; default today")] = None,
-    actor: Annotated[str, typer.Option("--as", help="Official code recorded as who sends the notices")] = "system",
+    actor: Actor = "system",
 ) -> None:
     """Run track-implementation once: reminders and escalations due that day (none twice; one that failed is sent
     again), then the overview. Exit 1 when a notice did not reach everyone."""
@@ -76,6 +77,7 @@ def track_cmd(
 
     engine = ready_engine()
     day: date = parse_date(on, "on") if on else today()
+    relay_url()  # refused before Prefect starts
     with console.status(f"tracking assignments on {day:%d/%m/%Y}"), prefect_settings():
         state = track_implementation(Tracking(day=day, actor=actor), return_state=True)
     result = state.result(raise_on_failure=False)

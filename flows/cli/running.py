@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -11,15 +14,18 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from flows.cli.common import add_row, console, ready_engine, user_errors
+from flows.cli.common import add_row, console, make_folder, ready_engine, user_errors
 from flows.cli.reporting import print_assignments
-from models.db import make_engine, migrate, session_scope
+from models.channels import relay_url
+from models.secret_refs import has_clear_secret, redact
+from models.db import make_engine, migrate, session_scope, with_references_read
 from models.document import Document
 from models.errors import RuleViolation, VanbanError
 from models.files import path_of
 from models.legal_text import number_symbol, short_date
 
 app = typer.Typer()
+DEMO_DATABASE = "VANBAN_DEMO_DATABASE_URL"  # where `demo --database` keeps a URL with a password for its flows
 
 FLOWS = {
     "draft-plan": ("flows.draft_plan", "draft_plan", "PlanDraft"),
@@ -44,7 +50,7 @@ def run(
     import json
 
     from models.flow_specs import check_documents, parse_parameters, string_keys
-    from models.sample_data import read_yaml
+    from models.yaml_files import read_yaml
 
     if flow_name not in FLOWS:
         raise RuleViolation("FLOW", "run.flow", f"'{flow_name}' is not a flow; use one of {', '.join(FLOWS)}")
@@ -57,12 +63,12 @@ def run(
     module = importlib.import_module(module_name)
     request = parse_parameters(getattr(module, model_name), data)
     check_documents(engine, flow_name, request)
+    if hasattr(request, "relay"):  # a flow that sends: a relay with a password in clear is refused before it starts
+        relay_url(request.relay)
     from flows.runtime import prefect_settings
 
-    with console.status(f"running {flow_name}") as status:
-        _watch_steps(engine, status)
-        with prefect_settings():
-            state = getattr(module, function)(request, return_state=True)
+    with console.status(f"running {flow_name}") as status, _watching_steps(engine, status), prefect_settings():
+        state = getattr(module, function)(request, return_state=True)
     console.print(f"{flow_name} run {state.state_details.flow_run_id}: {state.type.value}")
     result = state.result(raise_on_failure=False)
     if isinstance(result, VanbanError):
@@ -73,16 +79,18 @@ def run(
 
 
 
-def _watch_steps(engine: Engine, status) -> None:  # noqa: ANN001
-    """Say, while the lifecycle runs, which human step waits for whom (manual demo)."""
+@contextmanager
+def _watching_steps(engine: Engine, status) -> Iterator[None]:  # noqa: ANN001
+    """Say, while a flow runs, which human step waits for whom (`vanban run`, the manual demo); stop with it."""
     import threading
-    import time
 
     from models.approvals import describe, pending
 
+    stop = threading.Event()
+
     def watch() -> None:
         shown: set[int] = set()
-        while True:
+        while not stop.is_set():
             with session_scope(engine) as session:
                 steps = [describe(session, s) for s in pending(session)]
             for step in steps:
@@ -91,9 +99,15 @@ def _watch_steps(engine: Engine, status) -> None:  # noqa: ANN001
                     console.print(f"waiting: step #{step['id']} {step['step']} of document #{step['document']} "
                                   f"({step['kind']}) for {', '.join(step['approvers'])}")
                     status.update(f"waiting at step #{step['id']} for {', '.join(step['approvers'])}")
-            time.sleep(1)
+            stop.wait(1)
 
-    threading.Thread(target=watch, daemon=True).start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
 
 
 @app.command("demo")
@@ -120,9 +134,9 @@ def demo(
     if database is None:
         shutil.rmtree(home, ignore_errors=True)  # the demo always starts from a fresh database
         database = f"sqlite:///{home / 'vanban.db'}"
-    home.mkdir(parents=True, exist_ok=True)
+    make_folder(home)
     shutil.rmtree(out / "outbox", ignore_errors=True)
-    engine = make_engine(database)
+    engine = make_engine(with_references_read(database))  # its own engine: the file of a cached one was just removed
     with console.status("preparing the database"):
         migrate(engine)
         with session_scope(engine) as session:
@@ -140,19 +154,21 @@ def demo(
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
-    request = seed_lifecycle(database=database, files=str(home / "files"), keystore=str(home / "keys"))
+    parameter = database
+    if has_clear_secret(database):  # Prefect keeps a flow's parameters: they name the URL, read in this process
+        os.environ[DEMO_DATABASE] = database
+        parameter = f"{{env:{DEMO_DATABASE}}}"
+    request = seed_lifecycle(database=parameter, files=str(home / "files"), keystore=str(home / "keys"))
     if manual:
         request.auto_approvers = []
         console.print("manual mode: answer each human step from another terminal, with the same VANBAN_HOME and\n"
-                      f"  VANBAN_DATABASE_URL={database}\n  VANBAN_KEYSTORE={home / 'keys'}  (passphrase: "
+                      f"  VANBAN_DATABASE_URL={redact(database)}\n  VANBAN_KEYSTORE={home / 'keys'}  (passphrase: "
                       f"VANBAN_KEY_PASSPHRASE, the sample's is {SAMPLE_PASSPHRASE})\n"
                       "  vanban approvals   then   vanban approve ID --as CODE")
     with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status, \
             Outbox(out / "outbox") as outbox:
         request.relay = outbox.url
-        if manual:
-            _watch_steps(engine, status)
-        with prefect_settings():
+        with _watching_steps(engine, status) if manual else nullcontext(), prefect_settings():
             state = document_lifecycle(request, return_state=True)
         outcome = state.result()
     console.print(f"document-lifecycle run {state.state_details.flow_run_id}: {outcome['status']}")
@@ -182,5 +198,5 @@ def demo(
     console.print(f"outbox: {len(outbox.messages)} messages (documents with their DOCX attached, and reminders)")
     print_assignments(engine, title="Assignments (giao nhiệm vụ) and their reports")
     console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
-                  f"database: {database}")
+                  f"database: {redact(database)}")
 
