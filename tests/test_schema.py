@@ -80,6 +80,6 @@ def test_eight_processes_making_first_use_of_an_empty_postgresql_database_all_su
     assert outcomes == ["ok"] * 8
     engine = make_engine(pg_empty_url)
     with engine.connect() as conn:
-        assert MigrationContext.configure(conn).get_current_revision() == "0007"
+        assert MigrationContext.configure(conn).get_current_revision() == "0008d"
         assert compare_metadata(MigrationContext.configure(conn), SQLModel.metadata) == []
     engine.dispose()
