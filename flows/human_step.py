@@ -69,22 +69,27 @@ def wait_for_answer(engine: Engine, step_id: int) -> ApprovalStep:
                 logger.warning("answer refused at step #%s: %s", step_id, exc)
 
 
-def wake(flow_run_id: str, *, decision: str, answered_by: str, text: str | None) -> str:
-    """Resume the run waiting on an answered step; a run no longer paused (its process ended) is left to be
-    run again, and will read the recorded answer."""
+def wake(flow_run_id: str, *, decision: str, answered_by: str, text: str | None, document_id: int) -> str:
+    """Resume the run waiting on an answered step. The answer is recorded already, so whatever Prefect says is
+    told in one line: a run no longer paused (its process ended) or unknown here is carried on by
+    `vanban resume`, which reads the recorded answer."""
+    import time
     from uuid import UUID
 
     from prefect import get_client
 
-    import time
-
+    go_on = f"`vanban resume {document_id} --as CLERK` carries the document on from the recorded answer"
     deadline = time.monotonic() + 20  # a run that marked the step may still be on its way into the pause
-    with get_client(sync_client=True) as client:
-        run = client.read_flow_run(UUID(flow_run_id))
-        while run.state is not None and run.state.is_running() and time.monotonic() < deadline:
-            time.sleep(0.5)
+    try:
+        with get_client(sync_client=True) as client:
             run = client.read_flow_run(UUID(flow_run_id))
-    if run.state is None or not run.state.is_paused():
-        return f"flow run {flow_run_id} is not waiting ({run.state.type.value if run.state else 'unknown'}); run the flow again to go on"
-    resume_flow_run(UUID(flow_run_id), run_input={"decision": decision, "answered_by": answered_by, "text": text})
+            while run.state is not None and run.state.is_running() and time.monotonic() < deadline:
+                time.sleep(0.5)
+                run = client.read_flow_run(UUID(flow_run_id))
+        if run.state is None or not run.state.is_paused():
+            return f"flow run {flow_run_id} is not waiting ({run.state.type.value if run.state else 'unknown'}): {go_on}"
+        resume_flow_run(UUID(flow_run_id), run_input={"decision": decision, "answered_by": answered_by, "text": text})
+    except Exception as exc:  # noqa: BLE001 - the answer stands whatever Prefect says; say it in one line
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"flow run {flow_run_id} could not be woken here ({reason}): {go_on}"
     return f"flow run {flow_run_id} resumed"

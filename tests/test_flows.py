@@ -104,7 +104,8 @@ def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str,
     from flows.human_step import wake
 
     respond(engine, step.id, actor=actor, decision=decision, text=text)
-    assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text).endswith("resumed")
+    assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text,
+                document_id=step.document_id).endswith("resumed")
 
 
 def decision_request(engine: Engine, **changes: Any):  # noqa: ANN201
@@ -256,8 +257,7 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
     out = tmp_path / "out"
     demo = subprocess.Popen([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--manual"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}",
-             "VANBAN_KEYSTORE": str(out / ".vanban" / "keys")}  # the demo enrolled the sample officials there
+    clerk = {**env, "VANBAN_HOME": str(out / ".vanban")}  # the demo's one home: its database, keys and Prefect
     answered: list[str] = []
     deadline = time.monotonic() + 300
     try:
@@ -308,6 +308,40 @@ def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: t
 
         assert verify(conn).intact
     engine.dispose()
+
+
+def test_answers_given_with_no_run_waiting_then_vanban_resume(prefect_harness, chain_engine: Engine,  # noqa: ANN001
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vanban approve` with no run waiting says how to go on; `vanban resume` carries the document on from where
+    the tables say it stands (both steps answered: to issue), and refuses what has nothing left to run."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from models.approvals import submit
+    from models.config import get_settings
+    from models.drafting import draft_document
+
+    monkeypatch.setenv("VANBAN_HOME", str(Path(str(chain_engine.url.database)).parent))
+    monkeypatch.setenv("VANBAN_TODAY", "2024-03-05")  # issued that day (its assignment is due 15/12/2024)
+    get_settings.cache_clear()
+    spec = seed_spec("decision")
+    spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    with session_scope(chain_engine) as session:
+        doc = draft_document(session, spec, actor="cv-vhxh")
+        first = submit(session, doc, actor="cv-vhxh")
+        doc_id, first_id = doc.id, first.id
+    answered = CliRunner().invoke(app, ["approve", str(first_id), "--as", "cvp"])
+    assert answered.exit_code == 0, answered.output
+    assert f"no flow run waits on this step; to let the flows carry the document on: vanban resume {doc_id}" in answered.output
+    respond(chain_engine, first_id + 1, actor="pct-vhxh", decision="approve")
+    resumed = CliRunner().invoke(app, ["resume", str(doc_id), "--as", "vt-ubnd"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "decide run" in resumed.output and '"number": 375' in resumed.output
+    with Session(chain_engine) as session:
+        assert session.get(Document, doc_id).status.value == "issued"
+        assert [e.actor for e in trail(session, doc_id) if e.action == "issued"] == ["vt-ubnd"]
+    refused = CliRunner().invoke(app, ["resume", str(doc_id), "--as", "vt-ubnd"])
+    assert refused.exit_code == 1 and "(resume.issued)" in refused.output, refused.output
 
 
 def test_a_clerk_runs_a_flow_from_a_spec_file(_directory_template: Path, tmp_path: Path) -> None:

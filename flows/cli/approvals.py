@@ -80,7 +80,11 @@ def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
     if answered.flow_run_id:  # a flow waits on this step: wake it (the answer is already recorded)
         from flows.human_step import wake
 
-        console.print(wake(answered.flow_run_id, decision=decision, answered_by=actor, text=text))
+        console.print(wake(answered.flow_run_id, decision=decision, answered_by=actor, text=text,
+                           document_id=answered.document_id))
+    else:
+        console.print(f"no flow run waits on this step; to let the flows carry the document on: "
+                      f"vanban resume {answered.document_id} --as CLERK")
 
 
 
