@@ -29,7 +29,7 @@ def decide(request: DecisionDraft) -> dict[str, Any]:
         decision_id = draft(database, request.decision, request.drafted_by)
         render_draft(database, files, decision_id)
     submit_for_approval(database, decision_id, request.drafted_by)
-    outcome = through_the_chain(database, decision_id, request.auto_approvers, keystore_of(request))
+    outcome = through_the_chain(database, decision_id, request.auto_approvers, keystore_of(request), request.drafted_by)
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"decision": decision_id, "status": outcome}
     issued = issue(database, files, keystore_of(request), decision_id, request.issued_on or today(), request.issued_by)

@@ -19,9 +19,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
-from models.approvals import ApprovalStep, StepStatus, answer
+from models.approvals import ApprovalStep, StepStatus, answer, resubmit, returned_step
 from models.credentials import OtpProof
 from models.db import session_scope
+from models.document import Document
+from models.schemas import DocumentCreate
 from models.errors import RuleViolation
 from prefect import get_run_logger, pause_flow_run, resume_flow_run
 from prefect.context import FlowRunContext
@@ -69,7 +71,47 @@ def wait_for_answer(engine: Engine, step_id: int) -> ApprovalStep:
                 logger.warning("answer refused at step #%s: %s", step_id, exc)
 
 
-def wake(flow_run_id: str, *, decision: str, answered_by: str, text: str | None, document_id: int) -> str:
+class Revision(RunInput):
+    """The draft came back for rework: revise it (or not) and resubmit; the chain goes on at the step that
+    returned it."""
+
+    resubmitted_by: str = Field(description="Your official code: the drafter resubmits")
+    spec: DocumentCreate | None = Field(default=None, description="The revised draft in full (the fields of "
+                                        "'vanban draft'); none: resubmit the draft as it is")
+
+
+def wait_for_revision(engine: Engine, document_id: int, drafter: str) -> None:
+    """Wait, in this run, until the returned draft is resubmitted: by `vanban resubmit` (recorded, then this run
+    woken) or in the Prefect UI's form, recorded here through the same service."""
+    logger = get_run_logger()
+    attempt = 0
+    while True:
+        with session_scope(engine) as session:
+            doc = session.get(Document, document_id)
+            back = returned_step(session, doc)
+            if back is None:  # resubmitted: a step of the new round waits
+                return
+            run = FlowRunContext.get()
+            back.flow_run_id = str(run.flow_run.id) if run else None  # so `vanban resubmit` can wake this run
+            session.add(back)
+            reason, round_ = back.comment or "", back.round
+        logger.warning("văn bản #%s bị trả lại tại bước %s (%s): chờ %s sửa và trình lại", document_id, back.name,
+                       reason, drafter)
+        attempt += 1
+        given = pause_flow_run(wait_for_input=Revision, timeout=WAIT_SECONDS, poll_interval=POLL_SECONDS,
+                               key=f"revise-{document_id}-{round_}-{attempt}")  # a key given once is answered once
+        try:
+            with session_scope(engine) as session:
+                doc = session.get(Document, document_id)
+                if returned_step(session, doc) is not None:  # resubmitted in the Prefect UI: record it here
+                    spec = given.spec.model_dump(exclude_unset=True, mode="json") if given.spec else None
+                    resubmit(session, doc, actor=given.resubmitted_by, spec=spec)
+            logger.warning("văn bản #%s đã được trình lại", document_id)
+        except RuleViolation as exc:
+            logger.warning("trình lại bị từ chối, văn bản #%s: %s", document_id, exc)
+
+
+def wake(flow_run_id: str, run_input: dict, *, document_id: int) -> str:
     """Resume the run waiting on an answered step. The answer is recorded already, so whatever Prefect says is
     told in one line: a run no longer paused (its process ended) or unknown here is carried on by
     `vanban resume`, which reads the recorded answer."""
@@ -88,7 +130,7 @@ def wake(flow_run_id: str, *, decision: str, answered_by: str, text: str | None,
                 run = client.read_flow_run(UUID(flow_run_id))
         if run.state is None or not run.state.is_paused():
             return f"flow run {flow_run_id} is not waiting ({run.state.type.value if run.state else 'unknown'}): {go_on}"
-        resume_flow_run(UUID(flow_run_id), run_input={"decision": decision, "answered_by": answered_by, "text": text})
+        resume_flow_run(UUID(flow_run_id), run_input=run_input)
     except Exception as exc:  # noqa: BLE001 - the answer stands whatever Prefect says; say it in one line
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"flow run {flow_run_id} could not be woken here ({reason}): {go_on}"

@@ -107,7 +107,7 @@ def report_implementation(request: ImplementationReport) -> dict[str, Any]:
     else:  # a rerun: go on with the report drafted before (its assignment may be closed by it already)
         assignment_id = assignment_of(database, request.report, report_id)
     submit_for_approval(database, report_id, request.drafted_by)
-    outcome = through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
+    outcome = through_the_chain(database, report_id, request.auto_approvers, keystore_of(request), request.drafted_by)
     if outcome not in ("signed", "issued"):
         return {"report": report_id, "assignment": assignment_id, "status": outcome}
     issued = issue(database, files, keystore_of(request), report_id, on, request.issued_by)
@@ -115,7 +115,7 @@ def report_implementation(request: ImplementationReport) -> dict[str, Any]:
     sent = distribute(Distribution(document=report_id, distributed_by=request.issued_by, relay=request.relay,
                                    database=database, files=files))
     open_acceptance_step(database, report_id, request.accepted_by, request.issued_by)
-    through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
+    through_the_chain(database, report_id, request.auto_approvers, keystore_of(request), request.drafted_by)
     state = assignment_state(database, assignment_id)
     verdict = "accepted" if state == AssignmentState.REPORTED.value else "returned for more information"
     return {"report": report_id, "assignment": assignment_id, "documents": [issued], "distribution": sent,

@@ -169,12 +169,18 @@ def keystore_of(request: ChainRequest) -> str:
     return request.keystore or str(get_settings().keystore_dir)
 
 
-def through_the_chain(database: str | None, document_id: int, auto_approvers: list[str], keystore: str) -> str:
-    """Answer each pending step (or let the sample officials answer theirs) until the chain ends:
-    'signed', 'draft' (returned for rework: resubmit, then run the flow again) or 'rejected'."""
-    from flows.human_step import wait_for_answer
+def through_the_chain(database: str | None, document_id: int, auto_approvers: list[str], keystore: str,
+                      drafter: str) -> str:
+    """Answer each pending step (or let the sample officials answer theirs) until the chain ends: 'signed' or
+    'rejected' (or 'issued', a rerun). A return for rework waits, in this run, for ``drafter`` to revise and
+    resubmit; the chain then goes on from the step that returned it."""
+    from flows.human_step import wait_for_answer, wait_for_revision
 
-    while (step_id := current_step(database, document_id)) is not None:
-        if not (auto_approvers and auto_answer(database, keystore, step_id, auto_approvers)):
-            wait_for_answer(get_engine(database), step_id)
-    return status(database, document_id)
+    while True:
+        while (step_id := current_step(database, document_id)) is not None:
+            if not (auto_approvers and auto_answer(database, keystore, step_id, auto_approvers)):
+                wait_for_answer(get_engine(database), step_id)
+        outcome = status(database, document_id)
+        if outcome != DocumentStatus.DRAFT.value:
+            return outcome
+        wait_for_revision(get_engine(database), document_id, drafter)

@@ -39,7 +39,7 @@ def submit_proposal(request: Proposal) -> dict[str, Any]:
         submission_id = draft(database, spec, request.drafted_by, links=[("attached_to", request.plan)])
         render_draft(database, files, submission_id)
     submit_for_approval(database, submission_id, request.drafted_by)
-    outcome = through_the_chain(database, submission_id, request.auto_approvers, keystore_of(request))
+    outcome = through_the_chain(database, submission_id, request.auto_approvers, keystore_of(request), request.drafted_by)
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"submission": submission_id, "plan": request.plan, "status": outcome}
     sign_like(database, request.plan, like=submission_id)

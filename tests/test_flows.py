@@ -20,6 +20,7 @@ from models.approvals import ApprovalStep, StepStatus, resubmit
 from models.db import make_engine, session_scope
 from models.audit import trail
 from models.document import Document
+from models.drafting import parse_create
 from tests.test_approvals import respond
 from tests.test_drafting import seed_spec
 
@@ -104,7 +105,7 @@ def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str,
     from flows.human_step import wake
 
     respond(engine, step.id, actor=actor, decision=decision, text=text)
-    assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text,
+    assert wake(step.flow_run_id, {"decision": decision, "answered_by": actor, "text": text},
                 document_id=step.document_id).endswith("resumed")
 
 
@@ -196,26 +197,62 @@ def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> Non
     assert box["result"] == {"decision": doc_id, "status": "rejected"}
 
 
-def test_return_resubmit_and_run_again(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+def run_paused(run_id: str, timeout: float = 90) -> None:
+    from prefect import get_client
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(UUID(run_id)).state
+        if state is not None and state.is_paused():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"flow run {run_id} did not pause")
+
+
+def test_a_return_waits_for_the_drafter_in_the_same_run(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    """Returned, the draft waits in the same run for its drafter: revised in the Prefect UI's form (a refused
+    resubmission first), then resubmitted with `vanban resubmit`; each time the chain goes on at the step that
+    returned it, and the run issues."""
     from flows.decide import decide
+    from flows.human_step import wake
+    from prefect import resume_flow_run
 
     thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
     doc_id = new_document_id(chain_engine)
-    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "cvp", "return",
-                  "Bổ sung căn cứ")
-    thread.join(timeout=90)
-    assert box["result"]["status"] == "draft"  # back with the drafter
-    with session_scope(chain_engine) as session:
-        resubmit(session, session.get(Document, doc_id), actor="cv-vhxh")
-    # the flow run again for the same document goes on where the chain stands; the signer answers at once
-    again = decide(decision_request(chain_engine, document=doc_id, auto_approvers=["cvp", "pct-vhxh"]))
-    assert again["status"] == "issued"
+    review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
+    run_id = review.flow_run_id
+    clerk_answers(chain_engine, review, "cvp", "return", "Bổ sung căn cứ")
+    run_paused(run_id)
+    revised = seed_spec("decision")
+    revised["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024 (sửa)"
+    revised = parse_create(revised).model_dump(mode="json", exclude_defaults=True)  # as the form sends it
+    resume_flow_run(UUID(run_id), run_input={"resubmitted_by": "cv-vhxh", "spec": {**revised, "kind": "report"}})
+    time.sleep(0.5)  # the refused revision (a revision keeps the kind) is logged and the run waits again
+    run_paused(run_id)
     with Session(chain_engine) as session:
+        assert session.get(Document, doc_id).subject == "Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    resume_flow_run(UUID(run_id), run_input={"resubmitted_by": "cv-vhxh", "spec": revised})
+    again = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
+    assert again.round == 2 and again.flow_run_id == run_id
+    clerk_answers(chain_engine, again, "cvp", "return", "Ghi rõ thời hạn")
+    run_paused(run_id)
+    with session_scope(chain_engine) as session:  # what `vanban resubmit` does: record it, then wake the run
+        resubmit(session, session.get(Document, doc_id), actor="cv-vhxh")
+    assert wake(run_id, {"resubmitted_by": "cv-vhxh"}, document_id=doc_id).endswith("resumed")
+    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "cvp", "approve")
+    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Ký ban hành"), "pct-vhxh", "approve")
+    thread.join(timeout=90)
+    assert "error" not in box, box.get("error")
+    assert box["result"]["status"] == "issued" and box["result"]["documents"][0]["number"] == 375
+    with Session(chain_engine) as session:
+        assert session.get(Document, doc_id).subject.endswith("(sửa)")
         rounds = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id)
                               .order_by(ApprovalStep.round, ApprovalStep.position)).all()
     assert [(s.round, s.name, s.status.value) for s in rounds] == [
         (1, "Kiểm tra nội dung, thể thức", "returned"), (1, "Ký ban hành", "closed"),
-        (2, "Kiểm tra nội dung, thể thức", "approved"), (2, "Ký ban hành", "approved")]
+        (2, "Kiểm tra nội dung, thể thức", "returned"), (2, "Ký ban hành", "closed"),
+        (3, "Kiểm tra nội dung, thể thức", "approved"), (3, "Ký ban hành", "approved")]
 
 
 def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
