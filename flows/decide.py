@@ -8,9 +8,11 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, keystore_of, locations, render_draft, submit_for_approval, through_the_chain,
+    ChainRequest, document_card, draft, issue, keystore_of, locations, render_draft, submit_for_approval,
+    through_the_chain,
 )
 from models.config import today
+from flows.presentation import run_namer
 from prefect import flow
 
 
@@ -21,8 +23,10 @@ class DecisionDraft(ChainRequest):
                                                  "responds_to and approves naming the submission and the plan")
 
 
-@flow(name="decide")
+@flow(name="decide", flow_run_name=run_namer("decide"))
 def decide(request: DecisionDraft) -> dict[str, Any]:
+    """Draft the Quyết định (or go on with ``document``), take it through review and signing (human steps; a
+    return waits for the drafter in this run), then number and issue it (ban hành)."""
     database, files = locations(request.database, request.files)
     decision_id = request.document
     if decision_id is None:
@@ -31,6 +35,8 @@ def decide(request: DecisionDraft) -> dict[str, Any]:
     submit_for_approval(database, decision_id, request.drafted_by)
     outcome = through_the_chain(database, decision_id, request.auto_approvers, keystore_of(request), request.drafted_by)
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
+        document_card(database, files, decision_id)
         return {"decision": decision_id, "status": outcome}
     issued = issue(database, files, keystore_of(request), decision_id, request.issued_on or today(), request.issued_by)
+    document_card(database, files, decision_id)
     return {"decision": decision_id, "status": "issued", "documents": [issued]}

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flows.steps import DATABASE_HELP, locations
+from flows.steps import DATABASE_HELP, document_card, locations
 from models.channels import no_clear_relay, redact, relay_url
 from models.secret_refs import no_clear_secret
 from models.config import get_settings
@@ -28,7 +28,8 @@ from models.messages import document_message
 from models.receipts import receipt_key, receipt_token
 from models.schemas import Id
 from models.transport import Sender
-from prefect import flow, task
+from flows.presentation import run_namer
+from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 MAX_CONCURRENCY = 16
@@ -116,6 +117,8 @@ def finish_distribution(database: str | None, document_id: int, lease: Held) -> 
         doc = session.get(Document, document_id)
         status = finish(session, doc)
         rows = ledger(session, document_id)
+    get_run_logger().info("đã gửi văn bản #%s đến %s nơi nhận (%s)", document_id, len(rows),
+                          ", ".join(f"{k} {v}" for k, v in summary(rows).items()))
     create_table_artifact(
         key=f"distribution-{document_id}",
         table=[{"Nơi nhận": r.line_text, "recipient": r.label, "code": r.recipient_code or "",
@@ -126,8 +129,10 @@ def finish_distribution(database: str | None, document_id: int, lease: Held) -> 
     return {"document": document_id, "status": status.value, "deliveries": summary(rows)}
 
 
-@flow(name="distribute", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
+@flow(name="distribute", flow_run_name=run_namer("distribute"),
+      task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
 def distribute(request: Distribution) -> dict[str, Any]:
+    """Send an issued document to every recipient of its Nơi nhận, exactly once, and keep the ledger (phát hành)."""
     database, files = locations(request.database, request.files)
     relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
     with hold(get_engine(database), f"distribution:{request.document}", request.lease_seconds) as lease:
@@ -135,4 +140,6 @@ def distribute(request: Distribution) -> dict[str, Any]:
         workers = [send_deliveries.submit(database, files, request, i, lease) for i in range(request.concurrency)]
         for w in workers:
             w.result(raise_on_failure=False)  # a worker that failed leaves its rows for the next run
-        return finish_distribution(database, request.document, lease)
+        finished = finish_distribution(database, request.document, lease)
+    document_card(database, files, request.document)
+    return finished

@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, field_validator
 
 from flows.steps import DATABASE_HELP, draft, locations, render_draft
 from models.secret_refs import no_clear_secret
+from flows.presentation import run_namer
 from prefect import flow
 
 
@@ -22,7 +23,7 @@ class PlanDraft(BaseModel):
     _no_password = field_validator("database")(no_clear_secret)
 
 
-@flow(name="draft-plan")
+@flow(name="draft-plan", flow_run_name=run_namer("draft-plan"))
 def draft_plan(request: PlanDraft) -> int:
     """Draft the plan and its DOCX; returns the document id."""
     database, files = locations(request.database, request.files)

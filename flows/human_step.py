@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
+from flows.presentation import revision_form, step_form
 from models.approvals import ApprovalStep, StepStatus, answer, resubmit, returned_step
 from models.credentials import OtpProof
 from models.db import session_scope
@@ -56,19 +57,20 @@ def wait_for_answer(engine: Engine, step_id: int) -> ApprovalStep:
             run = FlowRunContext.get()
             step.flow_run_id = str(run.flow_run.id) if run else None  # so `vanban approve` can wake this run
             session.add(step)
-            who, name = ", ".join(step.approvers), step.name
-        logger.warning("waiting at step #%s (%s) for %s", step_id, name, who)
+            who, name, form = ", ".join(step.approvers), step.name, step_form(session, step)
+        logger.warning("chờ %s trả lời bước #%s (%s)", who, step_id, name)
         attempt += 1
-        given = pause_flow_run(wait_for_input=Answer, timeout=WAIT_SECONDS, poll_interval=POLL_SECONDS,
-                               key=f"step-{step_id}-{attempt}")
+        given = pause_flow_run(wait_for_input=Answer.with_initial_data(description=form), timeout=WAIT_SECONDS,
+                               poll_interval=POLL_SECONDS, key=f"step-{step_id}-{attempt}")
         with Session(engine) as session:
             still_pending = session.get(ApprovalStep, step_id).status is StepStatus.PENDING
         if still_pending:  # answered in the Prefect UI: record it like any other answer
             try:
                 answer(engine, step_id, actor=given.answered_by, decision=given.decision, text=given.text,
                        proof=OtpProof(given.otp))
+                logger.warning("đã ghi nhận: %s %s bước #%s", given.answered_by, given.decision, step_id)
             except RuleViolation as exc:
-                logger.warning("answer refused at step #%s: %s", step_id, exc)
+                logger.warning("trả lời bị từ chối tại bước #%s: %s", step_id, exc)
 
 
 class Revision(RunInput):
@@ -94,11 +96,12 @@ def wait_for_revision(engine: Engine, document_id: int, drafter: str) -> None:
             run = FlowRunContext.get()
             back.flow_run_id = str(run.flow_run.id) if run else None  # so `vanban resubmit` can wake this run
             session.add(back)
-            reason, round_ = back.comment or "", back.round
+            reason, round_, form = back.comment or "", back.round, revision_form(session, doc, back, drafter)
         logger.warning("văn bản #%s bị trả lại tại bước %s (%s): chờ %s sửa và trình lại", document_id, back.name,
                        reason, drafter)
         attempt += 1
-        given = pause_flow_run(wait_for_input=Revision, timeout=WAIT_SECONDS, poll_interval=POLL_SECONDS,
+        given = pause_flow_run(wait_for_input=Revision.with_initial_data(description=form), timeout=WAIT_SECONDS,
+                               poll_interval=POLL_SECONDS,
                                key=f"revise-{document_id}-{round_}-{attempt}")  # a key given once is answered once
         try:
             with session_scope(engine) as session:

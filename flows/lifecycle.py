@@ -22,6 +22,7 @@ from models.secret_refs import no_clear_secret
 from models.legal_text import parse_date
 from models.sample_data import SEED_CHAIN_FILE, fill_references
 from models.yaml_files import read_yaml
+from flows.presentation import run_namer
 from prefect import flow
 
 
@@ -48,8 +49,10 @@ class Lifecycle(BaseModel):
     _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
-@flow(name="document-lifecycle")
+@flow(name="document-lifecycle", flow_run_name=run_namer("document-lifecycle"))
 def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
+    """The whole chain as subflows: draft the plan, submit it (the Tờ trình, sent to its Nơi nhận), decide on it,
+    send the decision, track its assignments on the given days, and report on them."""
     where = {"database": request.database, "files": request.files}
     keys = {"keystore": request.keystore, "auto_approvers": request.auto_approvers}
     plan_id = draft_plan(request.plan.model_copy(update=where))

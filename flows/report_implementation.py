@@ -12,7 +12,8 @@ from pydantic import Field, field_validator
 
 from flows.distribute import Distribution, distribute
 from flows.steps import (
-    ChainRequest, draft, issue, keystore_of, locations, render_draft, status, submit_for_approval, through_the_chain,
+    ChainRequest, document_card, draft, issue, keystore_of, locations, render_draft, status, submit_for_approval,
+    through_the_chain,
 )
 from models.channels import no_clear_relay
 from models.assignments import Assignment, AssignmentState, close_with_report
@@ -20,6 +21,7 @@ from models.config import today
 from models.db import get_engine, session_scope
 from models.document import Document
 from models.reporting import ReportSpec, compose_report, report_date_check
+from flows.presentation import run_namer
 from prefect import flow, task
 
 ACCEPTANCE = "Tiếp nhận báo cáo"
@@ -94,8 +96,10 @@ def assignment_state(database: str | None, assignment_id: int) -> str:
         return session.get(Assignment, assignment_id).state.value
 
 
-@flow(name="report-implementation")
+@flow(name="report-implementation", flow_run_name=run_namer("report-implementation"))
 def report_implementation(request: ImplementationReport) -> dict[str, Any]:
+    """The lead agency's Báo cáo on an assignment: drafted from the results, signed (a human step), issued, closing
+    the assignment, sent to its Nơi nhận, and accepted (or returned for more) by the receiving Office."""
     database, files = locations(request.database, request.files)
     on = request.issued_on or today()
     report_id = request.document
@@ -116,6 +120,7 @@ def report_implementation(request: ImplementationReport) -> dict[str, Any]:
                                    database=database, files=files))
     open_acceptance_step(database, report_id, request.accepted_by, request.issued_by)
     through_the_chain(database, report_id, request.auto_approvers, keystore_of(request), request.drafted_by)
+    document_card(database, files, report_id)
     state = assignment_state(database, assignment_id)
     verdict = "accepted" if state == AssignmentState.REPORTED.value else "returned for more information"
     return {"report": report_id, "assignment": assignment_id, "documents": [issued], "distribution": sent,

@@ -21,7 +21,8 @@ from models.directory import agency_by_code
 from models.schemas import Id, date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from prefect import task
+from models.legal_text import number_symbol, short_date
+from prefect import get_run_logger, task
 from sqlmodel import select
 
 
@@ -65,9 +66,13 @@ def render_draft(database: str | None, files: str, document_id: int) -> str:
     """The draft DOCX (blank number), kept by its SHA-256."""
     from doc_templates import render_document
 
+    from flows.presentation import link_draft
+
     with session_scope(get_engine(database)) as session:
         doc = session.get(Document, document_id)
-        return save_rendering(session, doc, "draft", render_document(session, doc), Path(files)).sha256
+        digest = save_rendering(session, doc, "draft", render_document(session, doc), Path(files)).sha256
+        link_draft(doc, files, digest)
+        return digest
 
 
 @task(name="submit")
@@ -135,8 +140,18 @@ def issue(database: str | None, files: str, keystore: str, document_id: int, iss
         if doc.status is DocumentStatus.SIGNED:
             issue_sealed(session, doc, issued_on, Path(files), keystore=Path(keystore),
                          passphrase=os.environ.get("VANBAN_KEY_PASSPHRASE", ""), actor=issued_by)
+        get_run_logger().info("đã ban hành văn bản số %s ngày %s: %s", number_symbol(doc.number, doc.symbol),
+                              short_date(doc.issued_on), doc.subject)
         return {"id": doc.id, "number": doc.number, "symbol": doc.symbol, "issued_on": doc.issued_on,
                 "status": doc.status.value}
+
+
+@task(name="document-card")
+def document_card(database: str | None, files: str, document_id: int) -> str:
+    """The document's card in the Prefect UI (a markdown artifact): status, files, human steps, deliveries."""
+    from flows.presentation import publish_card
+
+    return publish_card(database, files, document_id)
 
 
 @task(name="register-incoming")

@@ -10,10 +10,12 @@ from typing import Any
 from pydantic import Field
 
 from flows.steps import (
-    ChainRequest, draft, issue, keystore_of, locations, receive, render_draft, sign_like, submit_for_approval, through_the_chain,
+    ChainRequest, document_card, draft, issue, keystore_of, locations, receive, render_draft, sign_like,
+    submit_for_approval, through_the_chain,
 )
 from models.config import today
 from models.document import MAX_ID
+from flows.presentation import run_namer
 from prefect import flow
 
 
@@ -29,8 +31,10 @@ class Proposal(ChainRequest):
     assigned_to: str | None = Field(default=None, description="Unit or person it is passed to on arrival")
 
 
-@flow(name="submit-proposal")
+@flow(name="submit-proposal", flow_run_name=run_namer("submit-proposal"))
 def submit_proposal(request: Proposal) -> dict[str, Any]:
+    """The department's Tờ trình carries the drafted plan: its head signs both (a human step), both are numbered
+    and issued, and the receiving văn thư registers the submission as arrived."""
     database, files = locations(request.database, request.files)
     submission_id = request.document
     if submission_id is None:
@@ -50,4 +54,6 @@ def submit_proposal(request: Proposal) -> dict[str, Any]:
         for document_id in (submission_id, request.plan):
             receive(database, document_id, request.to_agency, request.received_on or on, request.received_by,
                     request.assigned_to)
+    for document_id in (submission_id, request.plan):
+        document_card(database, files, document_id)
     return {"submission": submission_id, "plan": request.plan, "status": "issued", "documents": [submission, plan]}

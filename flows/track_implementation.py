@@ -22,6 +22,7 @@ from models.lease import TTL, Held, hold
 from models.messages import notice_message
 from models.schemas import date_input
 from models.transport import Sender
+from flows.presentation import run_namer
 from prefect import flow, task
 from sqlmodel import select
 
@@ -111,8 +112,9 @@ def assignments_overview(database: str | None, on: date) -> list[dict[str, Any]]
     return rows
 
 
-@flow(name="track-implementation")
+@flow(name="track-implementation", flow_run_name=run_namer("track-implementation"))
 def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
+    """One day of tracking: remind lead agencies of reports coming due and escalate overdue ones (nhắc hạn)."""
     request = request or Tracking()
     database, _ = locations(request.database, None)
     relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent

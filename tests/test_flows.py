@@ -184,6 +184,21 @@ def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engin
         ("answer_refused", "gd-sttt", "approval.not-authorized"), ("answer_refused", "cvp", "totp.invalid"),
         ("answer_refused", "cvp", "totp.invalid"), ("approved", "cvp", "totp"),
         ("answer_refused", "pct-vhxh", "proof.sign-needs-key"), ("approved", "pct-vhxh", "key")]
+    # what the Prefect UI shows: the run's name, its log lines (refusals and why), the form's text, the artifacts
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(review.flow_run_id))
+        logs = [log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))]
+        keys = {a.key for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[f"draft-{doc_id}", f"document-{doc_id}"])))}
+        form = client.read_flow_run_input(run.id, f"paused-step-{review.id}-1-description")
+    assert run.name == "decide · Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    assert any("trả lời bị từ chối tại bước #" in m and "approval.not-authorized" in m for m in logs), logs
+    assert any(m.startswith("chờ pct-vhxh trả lời bước #") for m in logs), logs
+    assert keys == {f"draft-{doc_id}", f"document-{doc_id}"}
+    assert f"dự thảo #{doc_id}" in form and "Kiểm tra nội dung, thể thức" in form and "cvp, pcvp-vhxh" in form
 
 
 def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
