@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from flows.steps import (
-    ChainRequest, document_card, draft, issue, keystore_of, locations, render_draft, submit_for_approval,
+    ChainRequest, spec_needed, document_card, draft, issue, keystore_of, locations, render_draft, submit_for_approval,
     through_the_chain,
 )
 from models.config import today
+from models.schemas import DocumentCreate
 from flows.presentation import run_namer
 from prefect import flow
 
@@ -19,8 +20,14 @@ from prefect import flow
 class DecisionDraft(ChainRequest):
     """The decision to draft, approve and issue."""
 
-    decision: dict[str, Any] = Field(description="The Quyết định: the fields of a draft (DocumentCreate), with "
-                                                 "responds_to and approves naming the submission and the plan")
+    decision: DocumentCreate | None = Field(default=None, description="The Quyết định to draft (the fields of "
+                                            "'vanban draft'), responds_to and approves naming the submission and the "
+                                            "plan; none when 'document' goes on with a draft")
+
+    @model_validator(mode="after")
+    def _spec_or_document(self) -> DecisionDraft:
+        spec_needed(self, self.decision, "decision")
+        return self
 
 
 @flow(name="decide", flow_run_name=run_namer("decide"))

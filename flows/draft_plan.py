@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import BaseModel, Field, field_validator
 
 from flows.steps import DATABASE_HELP, draft, locations, render_draft
+from models.schemas import DocumentCreate
 from models.secret_refs import no_clear_secret
 from flows.presentation import run_namer
 from prefect import flow
@@ -15,7 +14,7 @@ from prefect import flow
 class PlanDraft(BaseModel):
     """What the department drafts."""
 
-    spec: dict[str, Any] = Field(description="The plan: the fields of a draft (models/schemas.py, DocumentCreate)")
+    spec: DocumentCreate = Field(description="The plan: the fields of a draft (models/schemas.py, DocumentCreate)")
     drafted_by: str = Field(description="Official code of the drafter, e.g. cv-sttt")
     database: str | None = Field(default=None, description=DATABASE_HELP)
     files: str | None = Field(default=None, description="Folder for generated files; default the configured one")

@@ -20,15 +20,15 @@ from flows.submit_proposal import Proposal, submit_proposal
 from models.channels import no_clear_relay
 from models.secret_refs import no_clear_secret
 from models.legal_text import parse_date
-from models.sample_data import SEED_CHAIN_FILE, fill_references
+from models.sample_data import SEED_CHAIN_FILE
 from models.yaml_files import read_yaml
 from flows.presentation import run_namer
 from prefect import flow
 
 
 class Lifecycle(BaseModel):
-    """A plan's way from draft to the decision that approves it. In the decision's fields '@plan' and
-    '@submission' stand for the documents the earlier steps create."""
+    """A plan's way from draft to the decision that approves it. The decision answers the submission and
+    approves the plan the earlier steps create: its responds_to and approves are filled in by the lifecycle."""
 
     model_config = ConfigDict(extra="forbid")  # a mistyped field is an error, not a silent default
 
@@ -61,7 +61,7 @@ def document_lifecycle(request: Lifecycle) -> dict[str, Any]:
         return {"plan": plan_id, "proposal": proposal, "status": f"submission {proposal['status']}"}
     sent = [distribute(Distribution(document=proposal["submission"], distributed_by=request.proposal.issued_by,
                                     relay=request.relay, **where))]
-    spec = fill_references(request.decision.decision, {"plan": plan_id, "submission": proposal["submission"]})
+    spec = request.decision.decision.model_copy(update={"responds_to": proposal["submission"], "approves": plan_id})
     decision = decide(request.decision.model_copy(update={**where, **keys, "decision": spec}))
     if decision["status"] != "issued":
         return {"plan": plan_id, "proposal": proposal, "decision": decision, "distribution": sent,
@@ -87,7 +87,8 @@ def seed_lifecycle(path: Path = SEED_CHAIN_FILE, *, with_report: bool = True, **
     data = read_yaml(path)
     entries = {e["key"]: e for e in data["documents"]}
     plan, submission, decision = entries["plan"], entries["submission"], entries["decision"]
-    plan_spec = {k: v for k, v in plan["draft"].items() if k != "links"}
+    plan_spec = {k: v for k, v in plan["draft"].items() if k != "links"}  # the lifecycle makes the links
+    decision_spec = {k: v for k, v in decision["draft"].items() if k not in ("responds_to", "approves")}
     received = submission.get("received", {})
     return Lifecycle(
         plan=PlanDraft(spec=plan_spec, drafted_by=plan["drafted_by"]),
@@ -96,7 +97,7 @@ def seed_lifecycle(path: Path = SEED_CHAIN_FILE, *, with_report: bool = True, **
                           to_agency=received.get("agency", "ubnd-tinh"), received_by=received.get("by"),
                           received_on=parse_date(received["on"]) if received else None,
                           assigned_to=received.get("assigned_to")),
-        decision=DecisionDraft(decision=decision["draft"], drafted_by=decision["drafted_by"],
+        decision=DecisionDraft(decision=decision_spec, drafted_by=decision["drafted_by"],
                                issued_by=decision["issued_by"], issued_on=parse_date(decision["issued_on"])),
         tracking_days=[parse_date(d) for d in data.get("tracking_days", [])] if with_report else [],
         report=_report(data["report"]) if with_report and "report" in data else None,

@@ -53,14 +53,14 @@ def _what(data: dict[str, Any]) -> str:
         except Exception:  # noqa: BLE001 - a name is only a name; the run itself reports a bad database
             pass
         return f"#{data['document']}"
+    if isinstance(data.get("plan"), dict):  # a lifecycle: named after its plan
+        data = data["plan"]
     for key in ("decision", "submission", "spec"):
         spec = data.get(key)
         if isinstance(spec, dict) and spec.get("subject"):
             return _short(str(spec["subject"]))
     if isinstance(data.get("report"), dict):
-        return f"báo cáo về {data['report'].get('decision', '')}".strip()
-    if isinstance(data.get("decision"), dict):  # a lifecycle: its decision's spec
-        return _short(str(data["decision"].get("decision", {}).get("subject", "")))
+        return f"báo cáo về văn bản #{data['report'].get('decision', '')}"
     if data.get("day"):
         return f"ngày {data['day']}"
     return "vanban"

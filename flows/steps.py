@@ -18,7 +18,7 @@ from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import save_rendering
 from models.directory import agency_by_code
-from models.schemas import Id, date_input
+from models.schemas import DocumentCreate, Id, date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.legal_text import number_symbol, short_date
@@ -51,8 +51,14 @@ class ChainRequest(BaseModel):
 
 
 
+def spec_needed(request: ChainRequest, spec: DocumentCreate | None, field: str) -> None:
+    """A request drafts its document from ``spec`` unless it goes on with ``document``."""
+    if spec is None and request.document is None:
+        raise ValueError(f"{field} is required unless 'document' names the draft to go on with")
+
+
 @task(name="draft")
-def draft(database: str | None, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
+def draft(database: str | None, spec: DocumentCreate, drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
     """Store the draft; links from other documents to it (e.g. the plan attached to a submission) go with it."""
     with session_scope(get_engine(database)) as session:
         doc = draft_document(session, spec, actor=drafted_by)

@@ -7,14 +7,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from flows.steps import (
-    ChainRequest, document_card, draft, issue, keystore_of, locations, receive, render_draft, sign_like,
+    ChainRequest, spec_needed, document_card, draft, issue, keystore_of, locations, receive, render_draft, sign_like,
     submit_for_approval, through_the_chain,
 )
 from models.config import today
-from models.document import MAX_ID
+from models.document import MAX_ID, LinkRelation
+from models.schemas import DocumentCreate, LinkIn
 from flows.presentation import run_namer
 from prefect import flow
 
@@ -24,11 +25,17 @@ class Proposal(ChainRequest):
 
     plan: int = Field(ge=0, le=MAX_ID, description="Id of the drafted plan the submission carries (0 in a "
                                                    "lifecycle, which fills it in)")
-    submission: dict[str, Any] = Field(description="The Tờ trình: the fields of a draft (DocumentCreate)")
+    submission: DocumentCreate | None = Field(default=None, description="The Tờ trình to draft (the fields of "
+                                              "'vanban draft'); none when 'document' goes on with a draft")
     to_agency: str = Field(default="ubnd-tinh", description="The agency it is submitted to")
     received_by: str | None = Field(default=None, description="Văn thư who registers it there (none: not yet)")
     received_on: date | None = Field(default=None, description="Date it arrives; default the date of issue")
     assigned_to: str | None = Field(default=None, description="Unit or person it is passed to on arrival")
+
+    @model_validator(mode="after")
+    def _spec_or_document(self) -> Proposal:
+        spec_needed(self, self.submission, "submission")
+        return self
 
 
 @flow(name="submit-proposal", flow_run_name=run_namer("submit-proposal"))
@@ -38,8 +45,8 @@ def submit_proposal(request: Proposal) -> dict[str, Any]:
     database, files = locations(request.database, request.files)
     submission_id = request.document
     if submission_id is None:
-        spec = dict(request.submission)
-        spec["links"] = [*spec.get("links", []), {"relation": "proposes", "document": request.plan}]
+        spec = request.submission.model_copy(update={"links": [
+            *request.submission.links, LinkIn(relation=LinkRelation.PROPOSES, document=request.plan)]})
         submission_id = draft(database, spec, request.drafted_by, links=[("attached_to", request.plan)])
         render_draft(database, files, submission_id)
     submit_for_approval(database, submission_id, request.drafted_by)

@@ -11,10 +11,8 @@ from sqlmodel import Session, select
 
 from models.db import session_scope
 from models.document import Document
-from models.drafting import parse_create
 from models.errors import RuleViolation
 from models.reporting import compose_report
-from models.sample_data import fill_references
 
 
 def string_keys(value: Any, where: str) -> None:
@@ -42,24 +40,15 @@ def parse_parameters(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 
 
 def check_documents(engine: Engine, flow_name: str, request: Any) -> None:
-    """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
-    specs = {"draft-plan": lambda r: [("spec", r.spec)],
-             "submit-proposal": lambda r: [("submission", r.submission)] if r.document is None else [],
-             "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
-             "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
-                                              ("decision.decision", fill_references(r.decision.decision, {"plan": 1, "submission": 1}))]}
-    if flow_name == "report-implementation" and request.document is None:  # checked against its assignment and plan
+    """Check what a flow's parameters alone cannot tell before it starts, so a mistake is named at once: a report's
+    results against its assignment and plan (the documents' specs are checked as the parameters are read)."""
+    if flow_name == "report-implementation" and request.document is None:
         with session_scope(engine) as session:
             try:
                 compose_report(session, request.report)
             except RuleViolation as exc:
                 raise RuleViolation(f"report.{exc.field}", exc.rule, exc.message) from None
             session.rollback()
-    for where, spec in specs.get(flow_name, lambda _r: [])(request):
-        try:
-            parse_create(spec)
-        except RuleViolation as exc:
-            raise RuleViolation(f"{where}.{exc.field}", exc.rule, exc.message) from None
 
 
 def resumption(session: Session, document: Document, clerk: str) -> tuple[str, dict[str, Any]]:
@@ -86,5 +75,5 @@ def resumption(session: Session, document: Document, clerk: str) -> tuple[str, d
     people = {"document": document.id, "drafted_by": drafted.actor if drafted else clerk, "issued_by": clerk}
     plan = next((link.from_id for link in links if link.to_id == document.id), None)
     if document.kind is DocumentKind.SUBMISSION and plan is not None:
-        return "submit-proposal", {**people, "plan": plan, "submission": {}}
-    return "decide", {**people, "decision": {}}
+        return "submit-proposal", {**people, "plan": plan}
+    return "decide", people
