@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from flows.steps import (
-    ChainRequest, spec_needed, document_card, draft, issue, keystore_of, locations, render_draft, submit_for_approval,
+    ChainRequest, spec_needed, document_card, draft, issue, files_folder, keystore_folder, render_draft, submit_for_approval,
     through_the_chain,
 )
 from models.config import today
@@ -34,16 +34,16 @@ class DecisionDraft(ChainRequest):
 def decide(request: DecisionDraft) -> dict[str, Any]:
     """Draft the Quyết định (or go on with ``document``), take it through review and signing (human steps; a
     return waits for the drafter in this run), then number and issue it (ban hành)."""
-    database, files = locations(request.database, request.files)
+    files = files_folder()
     decision_id = request.document
     if decision_id is None:
-        decision_id = draft(database, request.decision, request.drafted_by)
-        render_draft(database, files, decision_id)
-    submit_for_approval(database, decision_id, request.drafted_by)
-    outcome = through_the_chain(database, decision_id, request.auto_approvers, keystore_of(request), request.drafted_by)
+        decision_id = draft(request.decision, request.drafted_by)
+        render_draft(files, decision_id)
+    submit_for_approval(decision_id, request.drafted_by)
+    outcome = through_the_chain(decision_id, request.auto_approvers, keystore_folder(), request.drafted_by)
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
-        document_card(database, files, decision_id)
+        document_card(files, decision_id)
         return {"decision": decision_id, "status": outcome}
-    issued = issue(database, files, keystore_of(request), decision_id, request.issued_on or today(), request.issued_by)
-    document_card(database, files, decision_id)
+    issued = issue(files, keystore_folder(), decision_id, request.issued_on or today(), request.issued_by)
+    document_card(files, decision_id)
     return {"decision": decision_id, "status": "issued", "documents": [issued]}

@@ -46,7 +46,7 @@ def run_namer(flow_name: str) -> Callable[[], str]:
 def _what(data: dict[str, Any]) -> str:
     if data.get("document"):
         try:
-            with session_scope(get_engine(data.get("database"))) as session:
+            with session_scope(get_engine()) as session:
                 doc = session.get(Document, int(data["document"]))
                 if doc is not None:
                     return label(doc)
@@ -89,11 +89,11 @@ def link_draft(doc: Document, files: str, sha256: str) -> None:
                          description=f"Dự thảo {label(doc)}: {doc.subject}")
 
 
-def publish_card(database: str | None, files: str, document_id: int) -> str:
+def publish_card(files: str, document_id: int) -> str:
     """A markdown artifact document-ID: status, files, human steps and the delivery ledger's summary."""
     from prefect.artifacts import create_markdown_artifact
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         doc = session.get(Document, document_id)
         made = session.exec(select(GeneratedFile).where(GeneratedFile.document_id == document_id)
                             .order_by(GeneratedFile.id)).all()

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from flows.steps import (
-    ChainRequest, spec_needed, document_card, draft, issue, keystore_of, locations, receive, render_draft, sign_like,
+    ChainRequest, spec_needed, document_card, draft, issue, files_folder, keystore_folder, receive, render_draft, sign_like,
     submit_for_approval, through_the_chain,
 )
 from models.config import today
@@ -42,25 +42,25 @@ class Proposal(ChainRequest):
 def submit_proposal(request: Proposal) -> dict[str, Any]:
     """The department's Tờ trình carries the drafted plan: its head signs both (a human step), both are numbered
     and issued, and the receiving văn thư registers the submission as arrived."""
-    database, files = locations(request.database, request.files)
+    files = files_folder()
     submission_id = request.document
     if submission_id is None:
         spec = request.submission.model_copy(update={"links": [
             *request.submission.links, LinkIn(relation=LinkRelation.PROPOSES, document=request.plan)]})
-        submission_id = draft(database, spec, request.drafted_by, links=[("attached_to", request.plan)])
-        render_draft(database, files, submission_id)
-    submit_for_approval(database, submission_id, request.drafted_by)
-    outcome = through_the_chain(database, submission_id, request.auto_approvers, keystore_of(request), request.drafted_by)
+        submission_id = draft(spec, request.drafted_by, links=[("attached_to", request.plan)])
+        render_draft(files, submission_id)
+    submit_for_approval(submission_id, request.drafted_by)
+    outcome = through_the_chain(submission_id, request.auto_approvers, keystore_folder(), request.drafted_by)
     if outcome not in ("signed", "issued"):  # issued: a rerun, which the issue task leaves as it is
         return {"submission": submission_id, "plan": request.plan, "status": outcome}
-    sign_like(database, request.plan, like=submission_id)
+    sign_like(request.plan, like=submission_id)
     on = request.issued_on or today()
-    submission = issue(database, files, keystore_of(request), submission_id, on, request.issued_by)
-    plan = issue(database, files, keystore_of(request), request.plan, on, request.issued_by)
+    submission = issue(files, keystore_folder(), submission_id, on, request.issued_by)
+    plan = issue(files, keystore_folder(), request.plan, on, request.issued_by)
     if request.received_by:
         for document_id in (submission_id, request.plan):
-            receive(database, document_id, request.to_agency, request.received_on or on, request.received_by,
+            receive(document_id, request.to_agency, request.received_on or on, request.received_by,
                     request.assigned_to)
     for document_id in (submission_id, request.plan):
-        document_card(database, files, document_id)
+        document_card(files, document_id)
     return {"submission": submission_id, "plan": request.plan, "status": "issued", "documents": [submission, plan]}

@@ -21,26 +21,28 @@ from models.db import make_engine, session_scope
 from models.audit import trail
 from models.document import Document
 from models.drafting import parse_create
+from tests.conftest import use_home
 from tests.test_approvals import respond
 from tests.test_drafting import seed_spec
 
 
 @pytest.fixture
-def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str, str]:
-    """A sample database, a files folder and the sample keys' keystore."""
+def flow_db(_directory_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A sample database (with the sample keys beside it), the home of this test's flows; its URL."""
     shutil.copytree(_directory_template, tmp_path / "flowdb")
-    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files"), str(tmp_path / "flowdb" / "keys")
+    use_home(tmp_path / "flowdb", monkeypatch)
+    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}"
 
 
-def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tuple[str, str], chain_engine: Engine) -> None:  # noqa: ANN001
+def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: str, chain_engine: Engine) -> None:  # noqa: ANN001
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
     from flows.outbox import Outbox
 
-    url, files, keys = flow_db
+    url = flow_db
     with prefect_settings(), Outbox() as outbox:
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, relay=outbox.url))
+        outcome = document_lifecycle(seed_lifecycle(relay=outbox.url))
     assert outcome["status"] == "report issued, accepted" and outcome["report"]["on_time"] is True
     assert [d["status"] for d in outcome["distribution"]] == ["completed", "completed"]  # the Tờ trình, the QĐ
     assert outcome["report"]["distribution"]["status"] == "completed"
@@ -109,14 +111,12 @@ def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str,
                 document_id=step.document_id).endswith("resumed")
 
 
-def decision_request(engine: Engine, **changes: Any):  # noqa: ANN201
+def decision_request(**changes: Any):  # noqa: ANN201
     from flows.decide import DecisionDraft
 
     spec = seed_spec("decision")  # responds to #1 (10/TTr-STTTT) and approves #2 (11/KH-STTTT)
     spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
-    folder = Path(str(engine.url.database)).parent
-    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd", issued_on="2024-03-05",
-                         database=str(engine.url), files=str(folder / "files"), keystore=str(folder / "keys"), **changes)
+    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd", issued_on="2024-03-05", **changes)
 
 
 def new_document_id(engine: Engine) -> int:
@@ -158,7 +158,7 @@ def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engin
     monkeypatch.setenv("VANBAN_SECRET_KEY", "khoá bí mật của Văn phòng")
     get_settings.cache_clear()
     authenticator = _enrol_otp(chain_engine, "cvp")
-    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    thread, box = in_thread(lambda: decide(decision_request()))
     doc_id = new_document_id(chain_engine)
     review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
     # answered in the Prefect UI by someone who may not answer, then by cvp with no code and with a wrong one: each
@@ -204,7 +204,7 @@ def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engin
 def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
     from flows.decide import decide
 
-    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    thread, box = in_thread(lambda: decide(decision_request()))
     doc_id = new_document_id(chain_engine)
     clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "pcvp-vhxh", "reject",
                   "Không phù hợp")
@@ -233,7 +233,7 @@ def test_a_return_waits_for_the_drafter_in_the_same_run(prefect_harness, chain_e
     from flows.human_step import wake
     from prefect import resume_flow_run
 
-    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    thread, box = in_thread(lambda: decide(decision_request()))
     doc_id = new_document_id(chain_engine)
     review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
     run_id = review.flow_run_id
@@ -287,10 +287,10 @@ def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_e
         sign_id = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id,
                                                           ApprovalStep.status == StepStatus.PENDING)).one().id
     respond(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
-    outcome = decide(decision_request(chain_engine, document=doc_id))
+    outcome = decide(decision_request(document=doc_id))
     assert outcome["status"] == "issued" and outcome["documents"][0]["number"] == 375
     # run once more (a retry after a crash at the end): the document is issued once, with one number
-    again = decide(decision_request(chain_engine, document=doc_id))
+    again = decide(decision_request(document=doc_id))
     assert again["documents"][0]["number"] == 375
     from models.register import RegisterEntry
 
@@ -335,12 +335,12 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
                                                           "374-QD-UBND.docx"]
 
 
-def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: tuple[str, str]) -> None:  # noqa: ANN001
+def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: str) -> None:  # noqa: ANN001
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from models.register import RegisterEntry
 
-    url, files, keys = flow_db
-    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, with_report=False)))
+    url = flow_db
+    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(with_report=False)))
             for _ in range(2)]
     for thread, _ in runs:
         thread.join(timeout=300)
@@ -369,19 +369,13 @@ def test_answers_given_with_no_run_waiting_then_vanban_resume(prefect_harness, c
     from typer.testing import CliRunner
 
     from flows.cli import app
-    from models.approvals import submit
     from models.config import get_settings
-    from models.drafting import draft_document
+    from tests.test_approvals import new_decision, open_step
 
-    monkeypatch.setenv("VANBAN_HOME", str(Path(str(chain_engine.url.database)).parent))
     monkeypatch.setenv("VANBAN_TODAY", "2024-03-05")  # issued that day (its assignment is due 15/12/2024)
     get_settings.cache_clear()
-    spec = seed_spec("decision")
-    spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
-    with session_scope(chain_engine) as session:
-        doc = draft_document(session, spec, actor="cv-vhxh")
-        first = submit(session, doc, actor="cv-vhxh")
-        doc_id, first_id = doc.id, first.id
+    doc_id = new_decision(chain_engine)
+    first_id = open_step(chain_engine, doc_id).id
     answered = CliRunner().invoke(app, ["approve", str(first_id), "--as", "cvp"])
     assert answered.exit_code == 0, answered.output
     assert f"no flow run waits on this step; to let the flows carry the document on: vanban resume {doc_id}" in answered.output

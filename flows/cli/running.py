@@ -19,15 +19,14 @@ from flows.cli.common import Actor, DocRef, add_row, console, make_folder, ready
 from flows.cli.reporting import print_assignments
 from models.channels import relay_url
 from models.config import get_settings
-from models.secret_refs import has_clear_secret, redact
-from models.db import make_engine, migrate, session_scope, with_references_read
+from models.secret_refs import redact
+from models.db import get_engine, make_engine, migrate, session_scope, with_references_read
 from models.document import Document
 from models.errors import RuleViolation, VanbanError
 from models.files import path_of
 from models.legal_text import number_symbol, short_date
 
 app = typer.Typer()
-DEMO_DATABASE = "VANBAN_DEMO_DATABASE_URL"  # where `demo --database` keeps a URL with a password for its flows
 
 FLOWS = {
     "draft-plan": ("flows.draft_plan", "draft_plan", "PlanDraft"),
@@ -155,11 +154,14 @@ def demo(
     home = (out / ".vanban").resolve()
     # One home: the demo's database, files, keys and Prefect's state all live in OUT/.vanban, and every later
     # command finds them there with the one line printed at the end (export VANBAN_HOME=…).
-    os.environ["VANBAN_HOME"] = str(home)
-    get_settings.cache_clear()
     if database is None:
         _fresh_home(home)  # the demo always starts from a fresh database
         database = f"sqlite:///{home / 'vanban.db'}"
+    # its flows read where the data lives from this process's settings, never from their parameters (which
+    # Prefect keeps): a password in the URL stays in this process's environment
+    os.environ.update({"VANBAN_HOME": str(home), "VANBAN_DATABASE_URL": database})
+    get_settings.cache_clear()
+    get_engine.cache_clear()  # an engine cached for this URL may hold the file just removed
     make_folder(home)
     shutil.rmtree(out / "outbox", ignore_errors=True)
     engine = make_engine(with_references_read(database))  # its own engine: the file of a cached one was just removed
@@ -180,11 +182,7 @@ def demo(
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
-    parameter = database
-    if has_clear_secret(database):  # Prefect keeps a flow's parameters: they name the URL, read in this process
-        os.environ[DEMO_DATABASE] = database
-        parameter = f"{{env:{DEMO_DATABASE}}}"
-    request = seed_lifecycle(database=parameter, files=str(home / "files"), keystore=str(home / "keys"))
+    request = seed_lifecycle()
     if manual:
         request.auto_approvers = []
         console.print("manual mode: answer each human step from another terminal, with\n"
