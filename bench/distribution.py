@@ -104,8 +104,7 @@ def through_flow(relay: str, url: str, files: Path, document_id: int, concurrenc
 
     start = time.perf_counter()
     with prefect_settings():
-        result = distribute(Distribution(document=document_id, relay=relay, database=url, files=str(files),
-                                         concurrency=concurrency))
+        result = distribute(Distribution(document=document_id, relay=relay, concurrency=concurrency))
     return time.perf_counter() - start, result
 
 

@@ -43,10 +43,9 @@ def through_prefect() -> None:
     from flows.outbox import Outbox
     from flows.runtime import prefect_settings
 
-    url, files, keys = fresh_database()
+    fresh_database()
     with prefect_settings(), Outbox() as outbox:
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, relay=outbox.url,
-                                                    with_report=False))
+        outcome = document_lifecycle(seed_lifecycle(relay=outbox.url, with_report=False))
     assert outcome["status"] == "decision issued" and len(outbox.messages) == 37
 
 
@@ -60,43 +59,44 @@ def plain_calls() -> None:
     from models.deliveries import finish, record_plan
     from models.document import Document
     from models.lease import TTL, hold
-    from models.sample_data import fill_references
+    from models.schemas import LinkIn
 
     url, files, keys = fresh_database()
     request = seed_lifecycle(with_report=False)
     auto = request.auto_approvers
 
     def chain(document_id: int) -> None:
-        while (step := steps.current_step.fn(url, document_id)) is not None:
-            assert steps.auto_answer.fn(url, keys, step, auto)
-        steps.status.fn(url, document_id)
+        while (step := steps.current_step.fn(document_id)) is not None:
+            assert steps.auto_answer.fn(keys, step, auto)
+        steps.status.fn(document_id)
 
-    plan = steps.draft.fn(url, request.plan.spec, request.plan.drafted_by)
-    steps.render_draft.fn(url, files, plan)
+    plan = steps.draft.fn(request.plan.spec, request.plan.drafted_by)
+    steps.render_draft.fn(files, plan)
     proposal = request.proposal
-    spec = dict(proposal.submission, links=[{"relation": "proposes", "document": plan}])
-    submission = steps.draft.fn(url, spec, proposal.drafted_by, links=[("attached_to", plan)])
-    steps.render_draft.fn(url, files, submission)
-    steps.submit_for_approval.fn(url, submission, proposal.drafted_by)
+    spec = proposal.submission.model_copy(update={"links": [LinkIn(relation="proposes", document=plan)]})
+    submission = steps.draft.fn(spec, proposal.drafted_by, links=[("attached_to", plan)])
+    steps.render_draft.fn(files, submission)
+    steps.submit_for_approval.fn(submission, proposal.drafted_by)
     chain(submission)
-    steps.sign_like.fn(url, plan, like=submission)
+    steps.sign_like.fn(plan, like=submission)
     for document_id in (submission, plan):
-        steps.issue.fn(url, files, keys, document_id, proposal.issued_on, proposal.issued_by)
+        steps.issue.fn(files, keys, document_id, proposal.issued_on, proposal.issued_by)
     for document_id in (submission, plan):
-        steps.receive.fn(url, document_id, proposal.to_agency, proposal.received_on, proposal.received_by, proposal.assigned_to)
+        steps.receive.fn(document_id, proposal.to_agency, proposal.received_on, proposal.received_by, proposal.assigned_to)
     decision = request.decision
-    decision_id = steps.draft.fn(url, fill_references(decision.decision, {"plan": plan, "submission": submission}), decision.drafted_by)
-    steps.render_draft.fn(url, files, decision_id)
-    steps.submit_for_approval.fn(url, decision_id, decision.drafted_by)
+    decision_id = steps.draft.fn(decision.decision.model_copy(update={"responds_to": submission, "approves": plan}),
+                                 decision.drafted_by)
+    steps.render_draft.fn(files, decision_id)
+    steps.submit_for_approval.fn(decision_id, decision.drafted_by)
     chain(decision_id)
-    assert steps.issue.fn(url, files, keys, decision_id, decision.issued_on, decision.issued_by)["number"] == 374
+    assert steps.issue.fn(files, keys, decision_id, decision.issued_on, decision.issued_by)["number"] == 374
 
     with Outbox() as outbox:
         for document_id in (submission, decision_id):
             with hold(make_engine(url), f"distribution:{document_id}", TTL) as lease:
                 with session_scope(make_engine(url)) as session:
                     record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain)
-                send_deliveries.fn(url, files, Distribution(document=document_id, relay=outbox.url), 0, lease)
+                send_deliveries.fn(files, Distribution(document=document_id, relay=outbox.url), 0, lease)
                 with session_scope(make_engine(url)) as session:
                     finish(session, session.get(Document, document_id))
     assert len(outbox.messages) == 37

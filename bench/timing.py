@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import os
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,9 +24,15 @@ def median_seconds(fn: Callable[[], object], *, rounds: int, batch: int = 1, war
 
 
 def fresh_database(*, chain: bool = False) -> tuple[str, Path]:
-    """A new SQLite database with the sample directory (and the seed chain issued, if ``chain``): its URL and
-    its files folder."""
+    """A new SQLite database with the sample directory (and the seed chain issued, if ``chain``), made this
+    process's home: its URL and its files folder."""
+    from models.config import get_settings
+    from models.db import get_engine
     from models.sample_data import sample_database
 
     folder = Path(tempfile.mkdtemp(prefix="vanban-bench-db-"))
-    return sample_database(folder, chain=chain), folder / "files"
+    url = sample_database(folder, chain=chain)
+    os.environ["VANBAN_HOME"] = str(folder)  # the flows of this process run on it, as a worker configured so
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    return url, folder / "files"

@@ -16,9 +16,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flows.steps import DATABASE_HELP, locations
+from flows.steps import document_card, files_folder
 from models.channels import no_clear_relay, redact, relay_url
-from models.secret_refs import no_clear_secret
 from models.config import get_settings
 from models.db import get_engine, session_scope
 from models.deliveries import claim, finish, hand_over, ledger, next_due, record_plan, settle, summary
@@ -28,7 +27,8 @@ from models.messages import document_message
 from models.receipts import receipt_key, receipt_token
 from models.schemas import Id
 from models.transport import Sender
-from prefect import flow, task
+from flows.presentation import run_namer
+from prefect import flow, get_run_logger, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
 MAX_CONCURRENCY = 16
@@ -51,27 +51,24 @@ class Distribution(BaseModel):
     lease_seconds: float = Field(default=TTL, ge=0.5, le=600,
                                  description="How long this run may go unheard (stopped, cut off from the database) "
                                              "before another run takes the distribution over")
-    database: str | None = Field(default=None, description=DATABASE_HELP)
-    files: str | None = None
 
-    _no_password = field_validator("database")(no_clear_secret)
     _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @task(name="plan-deliveries")
-def plan_deliveries(database: str | None, document_id: int, actor: str, lease: Held) -> dict[str, int]:
+def plan_deliveries(document_id: int, actor: str, lease: Held) -> dict[str, int]:
     """Write the plan (Nơi nhận → recipients → channels) into the ledger; reconcile what a stopped run left."""
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         renew(session, lease)
         return record_plan(session, session.get(Document, document_id), domain=get_settings().mail_domain, actor=actor,
                            taken_over_from=lease.taken_over_from)
 
 
 @task(name="send-deliveries", retries=2, retry_delay_seconds=1)
-def send_deliveries(database: str | None, files: str, request: Distribution, worker: int, lease: Held) -> int:
+def send_deliveries(files: str, request: Distribution, worker: int, lease: Held) -> int:
     """One worker: claim due rows; for each, record the hand-over, send, record the outcome; until the ledger
     has nothing due, or another run has taken the distribution over (then it stops, sending nothing more)."""
-    engine = get_engine(database)
+    engine = get_engine()
     settings = get_settings()
     token = f"{uuid.uuid4().hex[:12]}-{worker}"
     key = receipt_key()
@@ -107,15 +104,17 @@ def send_deliveries(database: str | None, files: str, request: Distribution, wor
 
 
 @task(name="finish-distribution")
-def finish_distribution(database: str | None, document_id: int, lease: Held) -> dict[str, Any]:
+def finish_distribution(document_id: int, lease: Held) -> dict[str, Any]:
     """The document's distribution status, and a table artifact of recipients and outcomes."""
     from prefect.artifacts import create_table_artifact
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         renew(session, lease)  # LeaseLost: another run has taken over; its own end will say how it went
         doc = session.get(Document, document_id)
         status = finish(session, doc)
         rows = ledger(session, document_id)
+    get_run_logger().info("đã gửi văn bản #%s đến %s nơi nhận (%s)", document_id, len(rows),
+                          ", ".join(f"{k} {v}" for k, v in summary(rows).items()))
     create_table_artifact(
         key=f"distribution-{document_id}",
         table=[{"Nơi nhận": r.line_text, "recipient": r.label, "code": r.recipient_code or "",
@@ -126,13 +125,17 @@ def finish_distribution(database: str | None, document_id: int, lease: Held) -> 
     return {"document": document_id, "status": status.value, "deliveries": summary(rows)}
 
 
-@flow(name="distribute", task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
+@flow(name="distribute", flow_run_name=run_namer("distribute"),
+      task_runner=ThreadPoolTaskRunner(max_workers=MAX_CONCURRENCY))
 def distribute(request: Distribution) -> dict[str, Any]:
-    database, files = locations(request.database, request.files)
+    """Send an issued document to every recipient of its Nơi nhận, exactly once, and keep the ledger (phát hành)."""
+    files = files_folder()
     relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
-    with hold(get_engine(database), f"distribution:{request.document}", request.lease_seconds) as lease:
-        plan_deliveries(database, request.document, request.distributed_by, lease)
-        workers = [send_deliveries.submit(database, files, request, i, lease) for i in range(request.concurrency)]
+    with hold(get_engine(), f"distribution:{request.document}", request.lease_seconds) as lease:
+        plan_deliveries(request.document, request.distributed_by, lease)
+        workers = [send_deliveries.submit(files, request, i, lease) for i in range(request.concurrency)]
         for w in workers:
             w.result(raise_on_failure=False)  # a worker that failed leaves its rows for the next run
-        return finish_distribution(database, request.document, lease)
+        finished = finish_distribution(request.document, lease)
+    document_card(files, request.document)
+    return finished

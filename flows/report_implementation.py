@@ -12,7 +12,8 @@ from pydantic import Field, field_validator
 
 from flows.distribute import Distribution, distribute
 from flows.steps import (
-    ChainRequest, draft, issue, keystore_of, locations, render_draft, status, submit_for_approval, through_the_chain,
+    ChainRequest, document_card, draft, issue, files_folder, keystore_folder, render_draft, status, submit_for_approval,
+    through_the_chain,
 )
 from models.channels import no_clear_relay
 from models.assignments import Assignment, AssignmentState, close_with_report
@@ -20,6 +21,7 @@ from models.config import today
 from models.db import get_engine, session_scope
 from models.document import Document
 from models.reporting import ReportSpec, compose_report, report_date_check
+from flows.presentation import run_namer
 from prefect import flow, task
 
 ACCEPTANCE = "Tiếp nhận báo cáo"
@@ -37,34 +39,34 @@ class ImplementationReport(ChainRequest):
 
 
 @task(name="compose-report")
-def compose(database: str | None, spec: ReportSpec, on: date) -> tuple[dict[str, Any], int]:
+def compose(spec: ReportSpec, on: date) -> tuple[dict[str, Any], int]:
     """The Báo cáo's draft for its date, checked against the assignment and its plan (nothing written)."""
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         draft_spec, assignment = compose_report(session, spec, on)
         return draft_spec, assignment.id
 
 
 @task(name="check-report-date")
-def check_date(database: str | None, assignment_id: int, on) -> None:  # noqa: ANN001
-    with session_scope(get_engine(database)) as session:
+def check_date(assignment_id: int, on) -> None:  # noqa: ANN001
+    with session_scope(get_engine()) as session:
         assignment = session.get(Assignment, assignment_id)
         report_date_check(assignment, session.get(Document, assignment.decision_id), on)
 
 
 @task(name="assignment-of-report")
-def assignment_of(database: str | None, spec: ReportSpec, report_id: int) -> int:
+def assignment_of(spec: ReportSpec, report_id: int) -> int:
     from models.reporting import resolve_assignment
     from sqlmodel import select
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         closed = session.exec(select(Assignment).where(Assignment.report_id == report_id)).first()
         return closed.id if closed else resolve_assignment(session, spec).id
 
 
 @task(name="close-assignment")
-def close_assignment(database: str | None, assignment_id: int, report_id: int, actor: str) -> dict[str, Any]:
+def close_assignment(assignment_id: int, report_id: int, actor: str) -> dict[str, Any]:
     """The issued report closes its assignment (once: a rerun finds it closed by this report)."""
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         assignment = session.get(Assignment, assignment_id)
         report = session.get(Document, report_id)
         if assignment.report_id != report_id:
@@ -73,12 +75,12 @@ def close_assignment(database: str | None, assignment_id: int, report_id: int, a
 
 
 @task(name="open-acceptance")
-def open_acceptance_step(database: str | None, report_id: int, approvers: str | None, actor: str) -> None:
+def open_acceptance_step(report_id: int, approvers: str | None, actor: str) -> None:
     from models.approvals import open_acceptance
     from models.directory import Agency
     from sqlmodel import select
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         report = session.get(Document, report_id)
         assignment = session.exec(select(Assignment).where(Assignment.report_id == report_id)).first()
         if approvers is None:
@@ -89,34 +91,36 @@ def open_acceptance_step(database: str | None, report_id: int, approvers: str | 
 
 
 @task(name="assignment-state")
-def assignment_state(database: str | None, assignment_id: int) -> str:
-    with session_scope(get_engine(database)) as session:
+def assignment_state(assignment_id: int) -> str:
+    with session_scope(get_engine()) as session:
         return session.get(Assignment, assignment_id).state.value
 
 
-@flow(name="report-implementation")
+@flow(name="report-implementation", flow_run_name=run_namer("report-implementation"))
 def report_implementation(request: ImplementationReport) -> dict[str, Any]:
-    database, files = locations(request.database, request.files)
+    """The lead agency's Báo cáo on an assignment: drafted from the results, signed (a human step), issued, closing
+    the assignment, sent to its Nơi nhận, and accepted (or returned for more) by the receiving Office."""
+    files = files_folder()
     on = request.issued_on or today()
     report_id = request.document
     if report_id is None:
-        draft_spec, assignment_id = compose(database, request.report, on)
-        check_date(database, assignment_id, on)
-        report_id = draft(database, draft_spec, request.drafted_by)
-        render_draft(database, files, report_id)
+        draft_spec, assignment_id = compose(request.report, on)
+        check_date(assignment_id, on)
+        report_id = draft(draft_spec, request.drafted_by)
+        render_draft(files, report_id)
     else:  # a rerun: go on with the report drafted before (its assignment may be closed by it already)
-        assignment_id = assignment_of(database, request.report, report_id)
-    submit_for_approval(database, report_id, request.drafted_by)
-    outcome = through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
+        assignment_id = assignment_of(request.report, report_id)
+    submit_for_approval(report_id, request.drafted_by)
+    outcome = through_the_chain(report_id, request.auto_approvers, keystore_folder(), request.drafted_by)
     if outcome not in ("signed", "issued"):
         return {"report": report_id, "assignment": assignment_id, "status": outcome}
-    issued = issue(database, files, keystore_of(request), report_id, on, request.issued_by)
-    closed = close_assignment(database, assignment_id, report_id, request.issued_by)
-    sent = distribute(Distribution(document=report_id, distributed_by=request.issued_by, relay=request.relay,
-                                   database=database, files=files))
-    open_acceptance_step(database, report_id, request.accepted_by, request.issued_by)
-    through_the_chain(database, report_id, request.auto_approvers, keystore_of(request))
-    state = assignment_state(database, assignment_id)
+    issued = issue(files, keystore_folder(), report_id, on, request.issued_by)
+    closed = close_assignment(assignment_id, report_id, request.issued_by)
+    sent = distribute(Distribution(document=report_id, distributed_by=request.issued_by, relay=request.relay))
+    open_acceptance_step(report_id, request.accepted_by, request.issued_by)
+    through_the_chain(report_id, request.auto_approvers, keystore_folder(), request.drafted_by)
+    document_card(files, report_id)
+    state = assignment_state(assignment_id)
     verdict = "accepted" if state == AssignmentState.REPORTED.value else "returned for more information"
     return {"report": report_id, "assignment": assignment_id, "documents": [issued], "distribution": sent,
-            "status": f"report {status(database, report_id)}, {verdict}", "on_time": closed["on_time"]}
+            "status": f"report {status(report_id)}, {verdict}", "on_time": closed["on_time"]}

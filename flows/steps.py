@@ -1,6 +1,7 @@
 """The units of work the flows are made of: each a Prefect task running one transaction of vanban's
-services, so a step's change and its audit entry commit together. Tasks take the database URL, never an
-engine, so they can run in any worker."""
+services, so a step's change and its audit entry commit together. Where vanban's data lives (database, files,
+keys) is the configuration of the process that runs them (VANBAN_HOME, VANBAN_DATABASE_URL, VANBAN_KEYSTORE),
+never a flow's parameter: Prefect keeps parameters and shows them in the clerk's form."""
 
 from __future__ import annotations
 
@@ -11,22 +12,18 @@ from typing import Any
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
 from models.approvals import ApprovalStep, Decision, StepStatus, answer_with_key, submit
 from models.config import get_settings
-from models.secret_refs import no_clear_secret
 from models.db import get_engine, session_scope
 from models.document import Document, DocumentLink, DocumentStatus, LinkRelation
 from models.drafting import draft_document
 from models.incoming import IncomingEntry, register_incoming
 from models.issuing import save_rendering
 from models.directory import agency_by_code
-from models.schemas import Id, date_input
+from models.schemas import DocumentCreate, Id, date_input
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from prefect import task
+from models.legal_text import number_symbol, short_date
+from prefect import get_run_logger, task
 from sqlmodel import select
-
-
-DATABASE_HELP = ("Database URL, a password only as a reference ({env:NAME} or {secret:NAME}: Prefect keeps the "
-                 "parameters); default the configured one")
 
 
 class ChainRequest(BaseModel):
@@ -40,20 +37,20 @@ class ChainRequest(BaseModel):
     auto_approvers: list[str] = Field(default_factory=list, description="Sample officials who answer their steps at "
                                       "once, with their keys (the demo and the tests only)")
     document: Id | None = Field(default=None, description="Continue this document instead of drafting one")
-    database: str | None = Field(default=None, description=DATABASE_HELP)
-    files: str | None = Field(default=None, description="Folder for generated files; default the configured one")
-    keystore: str | None = Field(default=None, description="Keystore of the automatic answers' keys; default "
-                                 "VANBAN_KEYSTORE (its passphrase: VANBAN_KEY_PASSPHRASE, never a parameter)")
 
     _check_date = field_validator("issued_on", mode="before")(date_input)  # '04/3/2024' as clerks write it
-    _no_password = field_validator("database")(no_clear_secret)
 
+
+def spec_needed(request: ChainRequest, spec: DocumentCreate | None, field: str) -> None:
+    """A request drafts its document from ``spec`` unless it goes on with ``document``."""
+    if spec is None and request.document is None:
+        raise ValueError(f"{field} is required unless 'document' names the draft to go on with")
 
 
 @task(name="draft")
-def draft(database: str | None, spec: dict[str, Any], drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
+def draft(spec: DocumentCreate, drafted_by: str, links: list[tuple[str, int]] = ()) -> int:
     """Store the draft; links from other documents to it (e.g. the plan attached to a submission) go with it."""
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         doc = draft_document(session, spec, actor=drafted_by)
         for relation, from_id in links:
             session.add(DocumentLink(from_id=from_id, to_id=doc.id, relation=LinkRelation(relation)))
@@ -61,19 +58,23 @@ def draft(database: str | None, spec: dict[str, Any], drafted_by: str, links: li
 
 
 @task(name="render-draft", retries=2, retry_delay_seconds=1)
-def render_draft(database: str | None, files: str, document_id: int) -> str:
+def render_draft(files: str, document_id: int) -> str:
     """The draft DOCX (blank number), kept by its SHA-256."""
     from doc_templates import render_document
 
-    with session_scope(get_engine(database)) as session:
+    from flows.presentation import link_draft
+
+    with session_scope(get_engine()) as session:
         doc = session.get(Document, document_id)
-        return save_rendering(session, doc, "draft", render_document(session, doc), Path(files)).sha256
+        digest = save_rendering(session, doc, "draft", render_document(session, doc), Path(files)).sha256
+        link_draft(doc, files, digest)
+        return digest
 
 
 @task(name="submit")
-def submit_for_approval(database: str | None, document_id: int, submitted_by: str) -> None:
+def submit_for_approval(document_id: int, submitted_by: str) -> None:
     """Start the approval chain, unless it has started already (a rerun goes on where it stands)."""
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         doc = session.get(Document, document_id)
         started = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id)).first()
         if started is None and doc.status is DocumentStatus.DRAFT:
@@ -81,20 +82,20 @@ def submit_for_approval(database: str | None, document_id: int, submitted_by: st
 
 
 @task(name="current-step")
-def current_step(database: str | None, document_id: int) -> int | None:
-    with session_scope(get_engine(database)) as session:
+def current_step(document_id: int) -> int | None:
+    with session_scope(get_engine()) as session:
         step = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == document_id,
                                                        ApprovalStep.status == StepStatus.PENDING)).first()
         return step.id if step else None
 
 
 @task(name="auto-answer")
-def auto_answer(database: str | None, keystore: str, step_id: int, officials: list[str]) -> bool:
+def auto_answer(keystore: str, step_id: int, officials: list[str]) -> bool:
     """The sample officials of the demo answer their steps themselves, signed with their keys from ``keystore`` and
     recorded as automatic."""
     import os
 
-    engine = get_engine(database)
+    engine = get_engine()
     with session_scope(engine) as session:
         approvers = session.get(ApprovalStep, step_id).approvers
     who = next((code for code in officials if code in approvers), None)
@@ -106,13 +107,13 @@ def auto_answer(database: str | None, keystore: str, step_id: int, officials: li
 
 
 @task(name="sign-with")
-def sign_like(database: str | None, document_id: int, like: int) -> None:
+def sign_like(document_id: int, like: int) -> None:
     """Sign a document the way another was signed (the plan a signed submission carries): the signer's proof is
     the one he gave at the submission's signing step, named in the plan's entry."""
     from models.directory import Official
     from models.signing import sign_document
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         doc, model = session.get(Document, document_id), session.get(Document, like)
         signed = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == like, ApprovalStep.kind == "sign",
                                                          ApprovalStep.status == StepStatus.APPROVED)
@@ -123,27 +124,37 @@ def sign_like(database: str | None, document_id: int, like: int) -> None:
 
 
 @task(name="issue", retries=2, retry_delay_seconds=1)
-def issue(database: str | None, files: str, keystore: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
+def issue(files: str, keystore: str, document_id: int, issued_on: date, issued_by: str) -> dict[str, Any]:
     """Number, date and render the signed document, the log checkpointed with the issuing agency's key from
     ``keystore``; an issued one is left as it is (a rerun)."""
     import os
 
     from models.checkpoints import issue_sealed
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         doc = session.get(Document, document_id)
         if doc.status is DocumentStatus.SIGNED:
             issue_sealed(session, doc, issued_on, Path(files), keystore=Path(keystore),
                          passphrase=os.environ.get("VANBAN_KEY_PASSPHRASE", ""), actor=issued_by)
+        get_run_logger().info("đã ban hành văn bản số %s ngày %s: %s", number_symbol(doc.number, doc.symbol),
+                              short_date(doc.issued_on), doc.subject)
         return {"id": doc.id, "number": doc.number, "symbol": doc.symbol, "issued_on": doc.issued_on,
                 "status": doc.status.value}
 
 
+@task(name="document-card")
+def document_card(files: str, document_id: int) -> str:
+    """The document's card in the Prefect UI (a markdown artifact): status, files, human steps, deliveries."""
+    from flows.presentation import publish_card
+
+    return publish_card(files, document_id)
+
+
 @task(name="register-incoming")
-def receive(database: str | None, document_id: int, agency: str, received_on: date, received_by: str,
+def receive(document_id: int, agency: str, received_on: date, received_by: str,
             assigned_to: str | None = None) -> int:
     """The receiving văn thư registers the document as arrived (once)."""
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         target = agency_by_code(session, agency, "agency")
         existing = session.exec(select(IncomingEntry).where(IncomingEntry.document_id == document_id,
                                                             IncomingEntry.agency_id == target.id)).first()
@@ -154,27 +165,33 @@ def receive(database: str | None, document_id: int, agency: str, received_on: da
 
 
 @task(name="status")
-def status(database: str | None, document_id: int) -> str:
-    with session_scope(get_engine(database)) as session:
+def status(document_id: int) -> str:
+    with session_scope(get_engine()) as session:
         return session.get(Document, document_id).status.value
 
 
-def locations(database: str | None, files: str | None) -> tuple[str | None, str]:
-    """The database and the files folder a run uses: the request's, or the configured ones. The database stays as
-    the request names it (None: the configured one), a reference included: its tasks' engines read it."""
-    return database, files or str(get_settings().files_dir)
+def files_folder() -> str:
+    """The configured folder of generated files."""
+    return str(get_settings().files_dir)
 
 
-def keystore_of(request: ChainRequest) -> str:
-    return request.keystore or str(get_settings().keystore_dir)
+def keystore_folder() -> str:
+    """The configured keystore: the automatic answers' keys and the issuing agency's (its passphrase:
+    VANBAN_KEY_PASSPHRASE, never a parameter)."""
+    return str(get_settings().keystore_dir)
 
 
-def through_the_chain(database: str | None, document_id: int, auto_approvers: list[str], keystore: str) -> str:
-    """Answer each pending step (or let the sample officials answer theirs) until the chain ends:
-    'signed', 'draft' (returned for rework: resubmit, then run the flow again) or 'rejected'."""
-    from flows.human_step import wait_for_answer
+def through_the_chain(document_id: int, auto_approvers: list[str], keystore: str, drafter: str) -> str:
+    """Answer each pending step (or let the sample officials answer theirs) until the chain ends: 'signed' or
+    'rejected' (or 'issued', a rerun). A return for rework waits, in this run, for ``drafter`` to revise and
+    resubmit; the chain then goes on from the step that returned it."""
+    from flows.human_step import wait_for_answer, wait_for_revision
 
-    while (step_id := current_step(database, document_id)) is not None:
-        if not (auto_approvers and auto_answer(database, keystore, step_id, auto_approvers)):
-            wait_for_answer(get_engine(database), step_id)
-    return status(database, document_id)
+    while True:
+        while (step_id := current_step(document_id)) is not None:
+            if not (auto_approvers and auto_answer(keystore, step_id, auto_approvers)):
+                wait_for_answer(get_engine(), step_id)
+        outcome = status(document_id)
+        if outcome != DocumentStatus.DRAFT.value:
+            return outcome
+        wait_for_revision(get_engine(), document_id, drafter)

@@ -9,19 +9,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 import flows.runtime  # noqa: F401  (Prefect settings before Prefect loads)
-from flows.steps import DATABASE_HELP, locations
 from models.assignments import (
     Assignment, AssignmentNotice, AssignmentState, Notice, NoticeKind, claim_notice, delivered_to, hand_over_notice,
     notice_outcome, notice_recipients, notices_due, overview, reconcile_notices, sent_notices, settle_notice,
 )
 from models.channels import channels_of, no_clear_relay, redact, relay_url
-from models.secret_refs import no_clear_secret
 from models.config import get_settings, today
 from models.db import get_engine, session_scope
 from models.lease import TTL, Held, hold
 from models.messages import notice_message
 from models.schemas import date_input
 from models.transport import Sender
+from flows.presentation import run_namer
 from prefect import flow, task
 from sqlmodel import select
 
@@ -38,19 +37,17 @@ class Tracking(BaseModel):
                                      description="Remind the lead agency this many working days before the deadline")
     actor: str = Field(default="system", description="Recorded in the audit log as who sent the notices")
     relay: str | None = Field(default=None, description="Outgoing mail relay; default VANBAN_SMTP_URL")
-    database: str | None = Field(default=None, description=DATABASE_HELP)
 
     _check_day = field_validator("day", mode="before")(date_input)
-    _no_password = field_validator("database")(no_clear_secret)
     _no_clear_relay = field_validator("relay")(no_clear_relay)
 
 
 @task(name="plan-notices")
-def plan_notices(database: str | None, on: date, reminder_days: list[int], actor: str) -> list[tuple[int, str, date, int]]:
+def plan_notices(on: date, reminder_days: list[int], actor: str) -> list[tuple[int, str, date, int]]:
     """(assignment, kind, day, working days left) of every notice due on ``on`` that has not reached everyone,
     after reconciling the notices a stopped run left half-sent."""
     out = []
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         reconcile_notices(session, actor=actor)
         for a in session.exec(select(Assignment).where(Assignment.state == AssignmentState.OPEN,
                                                        Assignment.due.is_not(None)).order_by(Assignment.id)):
@@ -60,11 +57,11 @@ def plan_notices(database: str | None, on: date, reminder_days: list[int], actor
 
 
 @task(name="send-notice")
-def send_notice(database: str | None, relay: str | None, assignment_id: int, kind: str, day: date, left: int,
+def send_notice(relay: str | None, assignment_id: int, kind: str, day: date, left: int,
                 actor: str, lease: Held) -> dict[str, Any] | None:
     """Record the notice, then hand each message over (recorded first), send it and record its outcome; a
     notice that reached everyone is not sent again, one that did not only to the channels it missed."""
-    engine = get_engine(database)
+    engine = get_engine()
     with session_scope(engine) as session:
         claimed = claim_notice(session, session.get(Assignment, assignment_id), Notice(NoticeKind(kind), day, left))
         if claimed is None:
@@ -100,27 +97,27 @@ def send_notice(database: str | None, relay: str | None, assignment_id: int, kin
 
 
 @task(name="assignments-overview")
-def assignments_overview(database: str | None, on: date) -> list[dict[str, Any]]:
+def assignments_overview(on: date) -> list[dict[str, Any]]:
     """Every assignment as the Office reads it, as a table artifact too."""
     from prefect.artifacts import create_table_artifact
 
-    with session_scope(get_engine(database)) as session:
+    with session_scope(get_engine()) as session:
         rows = overview(session, on)
     create_table_artifact(key="assignments", description=f"Assignments on {on:%d/%m/%Y}",
                           table=[{k: ", ".join(v) if isinstance(v, list) else v for k, v in r.items()} for r in rows])
     return rows
 
 
-@flow(name="track-implementation")
+@flow(name="track-implementation", flow_run_name=run_namer("track-implementation"))
 def track_implementation(request: Tracking | None = None) -> dict[str, Any]:
+    """One day of tracking: remind lead agencies of reports coming due and escalate overdue ones (nhắc hạn)."""
     request = request or Tracking()
-    database, _ = locations(request.database, None)
     relay_url(request.relay)  # a relay with a password in clear stops the run before anything is sent
     on = request.day or today()
     sent = []
-    with hold(get_engine(database), "notices", TTL) as lease:  # one tracking run sends at a time
-        for assignment_id, kind, day, left in plan_notices(database, on, request.reminder_days, request.actor):
-            outcome = send_notice(database, request.relay, assignment_id, kind, day, left, request.actor, lease)
+    with hold(get_engine(), "notices", TTL) as lease:  # one tracking run sends at a time
+        for assignment_id, kind, day, left in plan_notices(on, request.reminder_days, request.actor):
+            outcome = send_notice(request.relay, assignment_id, kind, day, left, request.actor, lease)
             if outcome is not None:
                 sent.append(outcome)
-    return {"on": on.isoformat(), "notices": sent, "assignments": assignments_overview(database, on)}
+    return {"on": on.isoformat(), "notices": sent, "assignments": assignments_overview(on)}

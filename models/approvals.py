@@ -124,7 +124,7 @@ def submit(session: Session, document: Document, *, actor: str, chain: list[Step
                             f"only a draft can be submitted; document #{document.id} is {document.status.value}")
     if _open_steps(session, document):
         raise RuleViolation("document", "approval.already-submitted", f"document #{document.id} is already waiting for approval")
-    returned = _returned_step(session, document)
+    returned = returned_step(session, document)
     if returned is not None:
         raise RuleViolation("document", "approval.returned",
                             f"document #{document.id} was returned for rework at '{returned.name}': resubmit it, "
@@ -149,7 +149,7 @@ def resubmit(session: Session, document: Document, *, actor: str, spec: dict[str
     """After a return: revise the draft (when a new text is given) and reopen the chain at the step that returned it."""
     from models.drafting import revise_document
 
-    back = _returned_step(session, document)
+    back = returned_step(session, document)
     if back is None:
         raise RuleViolation("document", "approval.not-returned", f"document #{document.id} was not returned for rework")
     if spec is not None:
@@ -186,7 +186,7 @@ def open_acceptance(session: Session, document: Document, *, name: str, approver
     return step
 
 
-def _returned_step(session: Session, document: Document) -> ApprovalStep | None:
+def returned_step(session: Session, document: Document) -> ApprovalStep | None:
     """The step that returned the draft, when its latest round ended in a return."""
     steps = _steps(session, document)
     last_round = max((s.round for s in steps), default=0)
@@ -215,7 +215,7 @@ def refuse_outside_chain(session: Session, document: Document) -> None:
         raise RuleViolation("document", "sign.in-chain",
                             f"document #{document.id} is in its approval chain: answer step #{waiting.id} "
                             "('vanban approvals' lists what waits)")
-    returned = _returned_step(session, document)
+    returned = returned_step(session, document)
     if returned is not None:
         raise RuleViolation("document", "sign.returned",
                             f"document #{document.id} was returned for rework at '{returned.name}' ({returned.comment}): "

@@ -91,8 +91,10 @@ def configure_prefect() -> None:
         prefect_home.mkdir(parents=True, exist_ok=True)
         os.environ["PREFECT_HOME"] = str(prefect_home)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from a closed network
-    # The CLI says what happens itself (a failed run's reason included); runs and states are still recorded.
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    # The runs' log lines (in Vietnamese where a clerk reads them) reach Prefect's API and its UI; the console
+    # stays quiet, as the CLI says what happens itself (a failed run's reason included).
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
     # the in-process server's own logs: its shutdown can log cancelled background writes, which are not ours
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")

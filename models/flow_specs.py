@@ -7,12 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
 
 from models.db import session_scope
-from models.drafting import parse_create
+from models.document import Document
 from models.errors import RuleViolation
 from models.reporting import compose_report
-from models.sample_data import fill_references
 
 
 def string_keys(value: Any, where: str) -> None:
@@ -40,21 +40,40 @@ def parse_parameters(model: type[BaseModel], data: dict[str, Any]) -> BaseModel:
 
 
 def check_documents(engine: Engine, flow_name: str, request: Any) -> None:
-    """Validate the documents a flow will draft before it starts, so a mistake is named at once."""
-    specs = {"draft-plan": lambda r: [("spec", r.spec)],
-             "submit-proposal": lambda r: [("submission", r.submission)],
-             "decide": lambda r: [("decision", r.decision)] if r.document is None else [],
-             "document-lifecycle": lambda r: [("plan.spec", r.plan.spec), ("proposal.submission", r.proposal.submission),
-                                              ("decision.decision", fill_references(r.decision.decision, {"plan": 1, "submission": 1}))]}
-    if flow_name == "report-implementation" and request.document is None:  # checked against its assignment and plan
+    """Check what a flow's parameters alone cannot tell before it starts, so a mistake is named at once: a report's
+    results against its assignment and plan (the documents' specs are checked as the parameters are read)."""
+    if flow_name == "report-implementation" and request.document is None:
         with session_scope(engine) as session:
             try:
                 compose_report(session, request.report)
             except RuleViolation as exc:
                 raise RuleViolation(f"report.{exc.field}", exc.rule, exc.message) from None
             session.rollback()
-    for where, spec in specs.get(flow_name, lambda _r: [])(request):
-        try:
-            parse_create(spec)
-        except RuleViolation as exc:
-            raise RuleViolation(f"{where}.{exc.field}", exc.rule, exc.message) from None
+
+
+def resumption(session: Session, document: Document, clerk: str) -> tuple[str, dict[str, Any]]:
+    """The flow that carries ``document`` on from where vanban's tables say it stands (`vanban resume`), and its
+    parameters: its chain goes on at the pending step (a recorded answer is used as it is), then issue by
+    ``clerk``. A submission goes with the plan attached to it; a report needs its results (report-implementation)."""
+    from models.audit import Action, trail
+    from models.document import DocumentKind, DocumentLink, DocumentStatus, LinkRelation
+
+    if document.status is DocumentStatus.REJECTED:
+        raise RuleViolation("document", "resume.ended", f"document #{document.id} was rejected: its chain has ended")
+    if document.status is DocumentStatus.ISSUED:
+        raise RuleViolation("document", "resume.issued", f"document #{document.id} is issued already; to send it: "
+                                                         f"vanban distribute {document.id}")
+    if document.kind is DocumentKind.REPORT:
+        raise RuleViolation("document", "resume.report", "a report goes on with its results: vanban run "
+                                                         f"report-implementation SPEC, with 'document: {document.id}'")
+    links = session.exec(select(DocumentLink).where(DocumentLink.relation == LinkRelation.ATTACHED_TO)).all()
+    carrier = next((link.to_id for link in links if link.from_id == document.id), None)
+    if carrier is not None:
+        raise RuleViolation("document", "resume.attached", f"document #{document.id} goes with submission "
+                                                           f"#{carrier}: vanban resume {carrier}")
+    drafted = next((e for e in trail(session, document.id) if e.action == Action.DRAFTED.value), None)
+    people = {"document": document.id, "drafted_by": drafted.actor if drafted else clerk, "issued_by": clerk}
+    plan = next((link.from_id for link in links if link.to_id == document.id), None)
+    if document.kind is DocumentKind.SUBMISSION and plan is not None:
+        return "submit-proposal", {**people, "plan": plan}
+    return "decide", people

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import re
 
-from pydantic_core import PydanticCustomError
 
 REFERENCE = re.compile(r"\{(env|secret):([A-Za-z0-9_.-]+)\}")
 MASK = "***"
@@ -56,15 +55,6 @@ def scrub(text: str, secrets: list[str]) -> str:
 def reference_form(url: str) -> str:
     """How to write ``url`` instead: each secret in clear replaced by a reference."""
     return redact(url, "{env:NAME}")
-
-
-def no_clear_secret(value: str | None) -> str | None:
-    """A database URL among a flow's parameters (Prefect keeps them in its own database): references only."""
-    if value is not None and has_clear_secret(value):
-        raise PydanticCustomError("secret.clear", "a flow's parameters are kept by Prefect: write the password as a "
-                                                  "reference, {shown}, and set NAME (or {secret:NAME}, a Prefect "
-                                                  "Secret block)", {"shown": reference_form(value)})
-    return value
 
 
 def userinfo_span(url: str) -> tuple[int, int] | None:

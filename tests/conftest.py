@@ -60,6 +60,28 @@ def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     get_engine.cache_clear()
 
 
+def use_home(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's flows on the data of ``folder`` (its vanban.db, files and keys), as a worker is configured:
+    where vanban's data lives is never a flow's parameter."""
+    from models.config import get_settings
+    from models.db import get_engine
+
+    monkeypatch.setenv("VANBAN_HOME", str(folder))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _flows_on_the_test_database(_isolated_home: None, request: pytest.FixtureRequest,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that runs flows (prefect_harness) on a test database (engine, chain_engine) runs them there."""
+    if "prefect_harness" in request.fixturenames:
+        for name in ("chain_engine", "engine"):
+            if name in request.fixturenames:
+                use_home(Path(str(request.getfixturevalue(name).url.database)).parent, monkeypatch)
+                return
+
+
 @pytest.fixture(autouse=True)
 def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
     """In-process commands print tables 200 columns wide, whichever test imported the CLI first (rich reads

@@ -400,18 +400,24 @@ def test_runs_are_checked_against_prefect(prefect_harness, chain_engine: Engine)
 def test_runs_of_the_demo_are_found_where_vanban_keeps_prefect(tmp_path: Path) -> None:
     """`audit runs` reads the Prefect state under VANBAN_HOME that the flows wrote, with vanban's settings
     (no PREFECT_HOME given, nothing in ~/.prefect, no telemetry): the demo's runs are known and completed."""
-    home, user = tmp_path / "vanban-home", tmp_path / "user"
+    user = tmp_path / "user"
     user.mkdir()
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "250", "HOME": str(user), "VANBAN_HOME": str(home)}
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "250", "HOME": str(user)}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "flows.cli", *args], capture_output=True, text=True, env=env,
                               timeout=300)
 
-    demo = run("demo", "--out", str(tmp_path / "out"), "--database", f"sqlite:///{home / 'vanban.db'}")
+    demo = run("demo", "--out", str(tmp_path / "out"))
     assert demo.returncode == 0, demo.stderr
+    home = tmp_path / "out" / ".vanban"  # the demo's one home, which it names in its last line
+    assert demo.stdout.splitlines()[-1] == f"to use the demo's documents: export VANBAN_HOME={home}"
+    env["VANBAN_HOME"] = str(home)
     runs = run("audit", "runs", "374/QĐ-UBND")
     assert runs.returncode == 0, runs.stdout + runs.stderr
     assert "COMPLETED" in runs.stdout and "Prefect does not know" not in runs.stdout + runs.stderr
     assert "decide" in runs.stdout and "distribute" in runs.stdout
     assert (home / "prefect").is_dir() and not (user / ".prefect").exists()
+    listed, shown = run("documents"), run("show", "374/QĐ-UBND")  # README's "Using it" sees the demo's documents
+    assert listed.returncode == 0 and "374/QĐ-UBND" in listed.stdout and "12/BC-STTTT" in listed.stdout, listed.stderr
+    assert shown.returncode == 0 and "issued" in shown.stdout, shown.stderr

@@ -65,7 +65,8 @@ def test_the_corpus_is_large_and_its_base_is_valid(shared: tuple[Engine, dict[st
     assert len(CASES) >= 60
     assert {rule for rule, _ in CASES} >= {"text.too-long", "text.control-characters", "text.noncharacters",
                                            "file.yaml-duplicate-key", "file.yaml-depth", "file.yaml-size",
-                                           "file.encoding", "date.exists", "file.write", "secret.clear", "usage"}
+                                           "file.encoding", "date.exists", "file.write", "channel.clear-credentials",
+                                           "input.extra_forbidden", "usage"}
     parse_create(read_yaml(BAD / "draft-ok.yaml"))  # each draft-*.yaml case is this one, broken in one place
     engine, values = shared
     with Session(engine) as session:

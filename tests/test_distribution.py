@@ -45,8 +45,8 @@ def decision_of(engine: Engine) -> Document:
 
 
 def run(engine: Engine, tmp_path: Path, relay: str | None, **options) -> dict:  # noqa: ANN003
-    request = Distribution(document=decision_of(engine).id, relay=relay, database=str(engine.url),
-                           files=str(tmp_path / "db" / "files"), **{"retry_delay_seconds": 0.05, **options})
+    request = Distribution(document=decision_of(engine).id, relay=relay,  # on the test's database (conftest)
+                           **{"retry_delay_seconds": 0.05, **options})
     return distribute(request)
 
 
@@ -380,6 +380,8 @@ import os, sys, traceback
 import flows.runtime  # vanban's Prefect settings, before Prefect loads
 from flows.distribute import Distribution, distribute
 from flows.runtime import prefect_settings
+from models.config import get_settings
+from models.db import get_engine
 
 for line in sys.stdin:
     command, *args = line.split()
@@ -390,10 +392,13 @@ for line in sys.stdin:
     pid = os.fork()
     if pid == 0:
         os.dup2(2, 1)  # stdout is the parent's, for pids and statuses
+        os.environ.update(VANBAN_DATABASE_URL=database, VANBAN_HOME=os.path.dirname(files))  # as a worker is set up
+        get_settings.cache_clear()
+        get_engine.cache_clear()
         code = 0
         try:
             with prefect_settings():
-                distribute(Distribution(document=int(document), relay=relay, database=database, files=files,
+                distribute(Distribution(document=int(document), relay=relay,
                                         lease_seconds=float(lease), concurrency=int(concurrency),
                                         retry_delay_seconds=0.05))
         except BaseException:

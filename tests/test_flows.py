@@ -20,26 +20,29 @@ from models.approvals import ApprovalStep, StepStatus, resubmit
 from models.db import make_engine, session_scope
 from models.audit import trail
 from models.document import Document
+from models.drafting import parse_create
+from tests.conftest import use_home
 from tests.test_approvals import respond
 from tests.test_drafting import seed_spec
 
 
 @pytest.fixture
-def flow_db(_directory_template: Path, tmp_path: Path) -> tuple[str, str, str]:
-    """A sample database, a files folder and the sample keys' keystore."""
+def flow_db(_directory_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A sample database (with the sample keys beside it), the home of this test's flows; its URL."""
     shutil.copytree(_directory_template, tmp_path / "flowdb")
-    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}", str(tmp_path / "files"), str(tmp_path / "flowdb" / "keys")
+    use_home(tmp_path / "flowdb", monkeypatch)
+    return f"sqlite:///{tmp_path / 'flowdb' / 'vanban.db'}"
 
 
-def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: tuple[str, str], chain_engine: Engine) -> None:  # noqa: ANN001
+def test_the_lifecycle_reproduces_the_plain_chain(prefect_harness, flow_db: str, chain_engine: Engine) -> None:  # noqa: ANN001
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
     from flows.outbox import Outbox
 
-    url, files, keys = flow_db
+    url = flow_db
     with prefect_settings(), Outbox() as outbox:
-        outcome = document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, relay=outbox.url))
+        outcome = document_lifecycle(seed_lifecycle(relay=outbox.url))
     assert outcome["status"] == "report issued, accepted" and outcome["report"]["on_time"] is True
     assert [d["status"] for d in outcome["distribution"]] == ["completed", "completed"]  # the Tờ trình, the QĐ
     assert outcome["report"]["distribution"]["status"] == "completed"
@@ -104,17 +107,16 @@ def clerk_answers(engine: Engine, step: ApprovalStep, actor: str, decision: str,
     from flows.human_step import wake
 
     respond(engine, step.id, actor=actor, decision=decision, text=text)
-    assert wake(step.flow_run_id, decision=decision, answered_by=actor, text=text).endswith("resumed")
+    assert wake(step.flow_run_id, {"decision": decision, "answered_by": actor, "text": text},
+                document_id=step.document_id).endswith("resumed")
 
 
-def decision_request(engine: Engine, **changes: Any):  # noqa: ANN201
+def decision_request(**changes: Any):  # noqa: ANN201
     from flows.decide import DecisionDraft
 
     spec = seed_spec("decision")  # responds to #1 (10/TTr-STTTT) and approves #2 (11/KH-STTTT)
     spec["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024"
-    folder = Path(str(engine.url.database)).parent
-    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd", issued_on="2024-03-05",
-                         database=str(engine.url), files=str(folder / "files"), keystore=str(folder / "keys"), **changes)
+    return DecisionDraft(decision=spec, drafted_by="cv-vhxh", issued_by="vt-ubnd", issued_on="2024-03-05", **changes)
 
 
 def new_document_id(engine: Engine) -> int:
@@ -156,7 +158,7 @@ def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engin
     monkeypatch.setenv("VANBAN_SECRET_KEY", "khoá bí mật của Văn phòng")
     get_settings.cache_clear()
     authenticator = _enrol_otp(chain_engine, "cvp")
-    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    thread, box = in_thread(lambda: decide(decision_request()))
     doc_id = new_document_id(chain_engine)
     review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
     # answered in the Prefect UI by someone who may not answer, then by cvp with no code and with a wrong one: each
@@ -182,12 +184,27 @@ def test_a_decision_waits_for_its_approvers(prefect_harness, chain_engine: Engin
         ("answer_refused", "gd-sttt", "approval.not-authorized"), ("answer_refused", "cvp", "totp.invalid"),
         ("answer_refused", "cvp", "totp.invalid"), ("approved", "cvp", "totp"),
         ("answer_refused", "pct-vhxh", "proof.sign-needs-key"), ("approved", "pct-vhxh", "key")]
+    # what the Prefect UI shows: the run's name, its log lines (refusals and why), the form's text, the artifacts
+    from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, LogFilter, LogFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        run = client.read_flow_run(UUID(review.flow_run_id))
+        logs = [log.message for log in client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[run.id])))]
+        keys = {a.key for a in client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=[f"draft-{doc_id}", f"document-{doc_id}"])))}
+        form = client.read_flow_run_input(run.id, f"paused-step-{review.id}-1-description")
+    assert run.name == "decide · Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    assert any("trả lời bị từ chối tại bước #" in m and "approval.not-authorized" in m for m in logs), logs
+    assert any(m.startswith("chờ pct-vhxh trả lời bước #") for m in logs), logs
+    assert keys == {f"draft-{doc_id}", f"document-{doc_id}"}
+    assert f"dự thảo #{doc_id}" in form and "Kiểm tra nội dung, thể thức" in form and "cvp, pcvp-vhxh" in form
 
 
 def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
     from flows.decide import decide
 
-    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    thread, box = in_thread(lambda: decide(decision_request()))
     doc_id = new_document_id(chain_engine)
     clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "pcvp-vhxh", "reject",
                   "Không phù hợp")
@@ -195,26 +212,62 @@ def test_a_rejection_ends_the_flow(prefect_harness, chain_engine: Engine) -> Non
     assert box["result"] == {"decision": doc_id, "status": "rejected"}
 
 
-def test_return_resubmit_and_run_again(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
-    from flows.decide import decide
+def run_paused(run_id: str, timeout: float = 90) -> None:
+    from prefect import get_client
 
-    thread, box = in_thread(lambda: decide(decision_request(chain_engine)))
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with get_client(sync_client=True) as client:
+            state = client.read_flow_run(UUID(run_id)).state
+        if state is not None and state.is_paused():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"flow run {run_id} did not pause")
+
+
+def test_a_return_waits_for_the_drafter_in_the_same_run(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
+    """Returned, the draft waits in the same run for its drafter: revised in the Prefect UI's form (a refused
+    resubmission first), then resubmitted with `vanban resubmit`; each time the chain goes on at the step that
+    returned it, and the run issues."""
+    from flows.decide import decide
+    from flows.human_step import wake
+    from prefect import resume_flow_run
+
+    thread, box = in_thread(lambda: decide(decision_request()))
     doc_id = new_document_id(chain_engine)
-    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "cvp", "return",
-                  "Bổ sung căn cứ")
-    thread.join(timeout=90)
-    assert box["result"]["status"] == "draft"  # back with the drafter
-    with session_scope(chain_engine) as session:
-        resubmit(session, session.get(Document, doc_id), actor="cv-vhxh")
-    # the flow run again for the same document goes on where the chain stands; the signer answers at once
-    again = decide(decision_request(chain_engine, document=doc_id, auto_approvers=["cvp", "pct-vhxh"]))
-    assert again["status"] == "issued"
+    review = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
+    run_id = review.flow_run_id
+    clerk_answers(chain_engine, review, "cvp", "return", "Bổ sung căn cứ")
+    run_paused(run_id)
+    revised = seed_spec("decision")
+    revised["subject"] = "Phê duyệt Kế hoạch thử nghiệm năm 2024 (sửa)"
+    revised = parse_create(revised).model_dump(mode="json", exclude_defaults=True)  # as the form sends it
+    resume_flow_run(UUID(run_id), run_input={"resubmitted_by": "cv-vhxh", "spec": {**revised, "kind": "report"}})
+    time.sleep(0.5)  # the refused revision (a revision keeps the kind) is logged and the run waits again
+    run_paused(run_id)
     with Session(chain_engine) as session:
+        assert session.get(Document, doc_id).subject == "Phê duyệt Kế hoạch thử nghiệm năm 2024"
+    resume_flow_run(UUID(run_id), run_input={"resubmitted_by": "cv-vhxh", "spec": revised})
+    again = paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức")
+    assert again.round == 2 and again.flow_run_id == run_id
+    clerk_answers(chain_engine, again, "cvp", "return", "Ghi rõ thời hạn")
+    run_paused(run_id)
+    with session_scope(chain_engine) as session:  # what `vanban resubmit` does: record it, then wake the run
+        resubmit(session, session.get(Document, doc_id), actor="cv-vhxh")
+    assert wake(run_id, {"resubmitted_by": "cv-vhxh"}, document_id=doc_id).endswith("resumed")
+    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Kiểm tra nội dung, thể thức"), "cvp", "approve")
+    clerk_answers(chain_engine, paused_at(chain_engine, doc_id, "Ký ban hành"), "pct-vhxh", "approve")
+    thread.join(timeout=90)
+    assert "error" not in box, box.get("error")
+    assert box["result"]["status"] == "issued" and box["result"]["documents"][0]["number"] == 375
+    with Session(chain_engine) as session:
+        assert session.get(Document, doc_id).subject.endswith("(sửa)")
         rounds = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id)
                               .order_by(ApprovalStep.round, ApprovalStep.position)).all()
     assert [(s.round, s.name, s.status.value) for s in rounds] == [
         (1, "Kiểm tra nội dung, thể thức", "returned"), (1, "Ký ban hành", "closed"),
-        (2, "Kiểm tra nội dung, thể thức", "approved"), (2, "Ký ban hành", "approved")]
+        (2, "Kiểm tra nội dung, thể thức", "returned"), (2, "Ký ban hành", "closed"),
+        (3, "Kiểm tra nội dung, thể thức", "approved"), (3, "Ký ban hành", "approved")]
 
 
 def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_engine: Engine) -> None:  # noqa: ANN001
@@ -234,10 +287,10 @@ def test_an_answer_recorded_while_no_run_waited_is_used(prefect_harness, chain_e
         sign_id = session.exec(select(ApprovalStep).where(ApprovalStep.document_id == doc_id,
                                                           ApprovalStep.status == StepStatus.PENDING)).one().id
     respond(chain_engine, sign_id, actor="pct-vhxh", decision="approve")
-    outcome = decide(decision_request(chain_engine, document=doc_id))
+    outcome = decide(decision_request(document=doc_id))
     assert outcome["status"] == "issued" and outcome["documents"][0]["number"] == 375
     # run once more (a retry after a crash at the end): the document is issued once, with one number
-    again = decide(decision_request(chain_engine, document=doc_id))
+    again = decide(decision_request(document=doc_id))
     assert again["documents"][0]["number"] == 375
     from models.register import RegisterEntry
 
@@ -256,8 +309,7 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
     out = tmp_path / "out"
     demo = subprocess.Popen([sys.executable, "-m", "flows.cli", "demo", "--out", str(out), "--manual"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    clerk = {**env, "VANBAN_DATABASE_URL": f"sqlite:///{out / '.vanban' / 'vanban.db'}",
-             "VANBAN_KEYSTORE": str(out / ".vanban" / "keys")}  # the demo enrolled the sample officials there
+    clerk = {**env, "VANBAN_HOME": str(out / ".vanban")}  # the demo's one home: its database, keys and Prefect
     answered: list[str] = []
     deadline = time.monotonic() + 300
     try:
@@ -283,12 +335,12 @@ def test_the_manual_demo_is_answered_from_another_process(tmp_path: Path) -> Non
                                                           "374-QD-UBND.docx"]
 
 
-def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: tuple[str, str]) -> None:  # noqa: ANN001
+def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: str) -> None:  # noqa: ANN001
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from models.register import RegisterEntry
 
-    url, files, keys = flow_db
-    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(database=url, files=files, keystore=keys, with_report=False)))
+    url = flow_db
+    runs = [in_thread(lambda: document_lifecycle(seed_lifecycle(with_report=False)))
             for _ in range(2)]
     for thread, _ in runs:
         thread.join(timeout=300)
@@ -308,6 +360,34 @@ def test_two_lifecycles_at_once_get_distinct_numbers(prefect_harness, flow_db: t
 
         assert verify(conn).intact
     engine.dispose()
+
+
+def test_answers_given_with_no_run_waiting_then_vanban_resume(prefect_harness, chain_engine: Engine,  # noqa: ANN001
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """`vanban approve` with no run waiting says how to go on; `vanban resume` carries the document on from where
+    the tables say it stands (both steps answered: to issue), and refuses what has nothing left to run."""
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+    from models.config import get_settings
+    from tests.test_approvals import new_decision, open_step
+
+    monkeypatch.setenv("VANBAN_TODAY", "2024-03-05")  # issued that day (its assignment is due 15/12/2024)
+    get_settings.cache_clear()
+    doc_id = new_decision(chain_engine)
+    first_id = open_step(chain_engine, doc_id).id
+    answered = CliRunner().invoke(app, ["approve", str(first_id), "--as", "cvp"])
+    assert answered.exit_code == 0, answered.output
+    assert f"no flow run waits on this step; to let the flows carry the document on: vanban resume {doc_id}" in answered.output
+    respond(chain_engine, first_id + 1, actor="pct-vhxh", decision="approve")
+    resumed = CliRunner().invoke(app, ["resume", str(doc_id), "--as", "vt-ubnd"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "decide run" in resumed.output and '"number": 375' in resumed.output
+    with Session(chain_engine) as session:
+        assert session.get(Document, doc_id).status.value == "issued"
+        assert [e.actor for e in trail(session, doc_id) if e.action == "issued"] == ["vt-ubnd"]
+    refused = CliRunner().invoke(app, ["resume", str(doc_id), "--as", "vt-ubnd"])
+    assert refused.exit_code == 1 and "(resume.issued)" in refused.output, refused.output
 
 
 def test_a_clerk_runs_a_flow_from_a_spec_file(_directory_template: Path, tmp_path: Path) -> None:

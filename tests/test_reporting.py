@@ -126,7 +126,7 @@ def test_escalation_once_the_deadline_has_passed() -> None:
 def track(engine: Engine, box: Outbox, on: date) -> dict[str, Any]:
     from flows.track_implementation import Tracking, track_implementation
 
-    return track_implementation(Tracking(day=on, relay=box.url, database=str(engine.url)))
+    return track_implementation(Tracking(day=on, relay=box.url))  # on the test's database (conftest)
 
 
 def report(engine: Engine, tmp_path: Path, box: Outbox, issued_on: date, approvers: list[str]) -> dict[str, Any]:
@@ -134,8 +134,7 @@ def report(engine: Engine, tmp_path: Path, box: Outbox, issued_on: date, approve
 
     return report_implementation(ImplementationReport(
         report={**sample_report(), "assignment": the_assignment(engine).id}, drafted_by="cv-sttt", issued_by="vt-sttt",
-        issued_on=issued_on, auto_approvers=approvers, relay=box.url, database=str(engine.url),
-        files=str(tmp_path / "db" / "files"), keystore=str(tmp_path / "db" / "keys")))
+        issued_on=issued_on, auto_approvers=approvers, relay=box.url))
 
 
 def test_reminders_escalation_and_a_late_report(prefect_harness, chain_engine: Engine, tmp_path: Path) -> None:  # noqa: ANN001

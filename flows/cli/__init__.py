@@ -11,12 +11,13 @@ import typer
 
 from flows.cli import (
     approvals, audit, calendar, check, db, directory, distribution, documents, keys, registers, reporting, running,
+    service,
 )
 from flows.cli.common import OneLineUsage
 
 app = typer.Typer(cls=OneLineUsage, help="vanban — Vietnamese administrative documents from draft to issue (Decree 30/2020/NĐ-CP).",
                   no_args_is_help=True, pretty_exceptions_enable=False)
-for area in (documents, approvals, check, registers, running, reporting, distribution):
+for area in (documents, approvals, check, registers, running, reporting, distribution, service):
     app.add_typer(area.app)  # no name: its commands join the top level
 app.add_typer(db.app, name="db")
 app.add_typer(directory.app, name="directory")

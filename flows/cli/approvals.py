@@ -36,15 +36,22 @@ def resubmit_cmd(
     spec: Annotated[Path | None, typer.Option(help="YAML with the revised draft (same form as 'vanban draft')")] = None,
 ) -> None:
     """After a return for rework: revise the draft and reopen the chain at the step that returned it."""
-    from models.approvals import describe, resubmit
+    from models.approvals import describe, resubmit, returned_step
     from models.yaml_files import read_yaml
 
     data = read_yaml(spec) if spec else None
     with session_scope(ready_engine()) as session:
-        step = resubmit(session, find_document(session, document), actor=actor, spec=data)
+        doc = find_document(session, document)
+        back = returned_step(session, doc)
+        waiting_run = back.flow_run_id if back else None
+        step = resubmit(session, doc, actor=actor, spec=data)
         shown = describe(session, step)
     console.print(f"step #{shown['id']} ({shown['step']}, round {shown['round']}) waits for "
                   f"{', '.join(shown['approvers'])}")
+    if waiting_run:  # the run that saw it returned waits for the drafter: it goes on (the resubmission is recorded)
+        from flows.human_step import wake
+
+        console.print(wake(waiting_run, {"resubmitted_by": actor}, document_id=shown["document"]))
 
 
 @app.command("approvals")
@@ -80,7 +87,11 @@ def _answer(step: int, actor: str, decision: str, text: str | None) -> None:
     if answered.flow_run_id:  # a flow waits on this step: wake it (the answer is already recorded)
         from flows.human_step import wake
 
-        console.print(wake(answered.flow_run_id, decision=decision, answered_by=actor, text=text))
+        console.print(wake(answered.flow_run_id, {"decision": decision, "answered_by": actor, "text": text},
+                           document_id=answered.document_id))
+    else:
+        console.print(f"no flow run waits on this step; to let the flows carry the document on: "
+                      f"vanban resume {answered.document_id} --as CLERK")
 
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -14,18 +15,18 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from flows.cli.common import add_row, console, make_folder, ready_engine, user_errors
+from flows.cli.common import Actor, DocRef, add_row, console, make_folder, ready_engine, user_errors
 from flows.cli.reporting import print_assignments
 from models.channels import relay_url
-from models.secret_refs import has_clear_secret, redact
-from models.db import make_engine, migrate, session_scope, with_references_read
+from models.config import get_settings
+from models.secret_refs import redact
+from models.db import get_engine, make_engine, migrate, session_scope, with_references_read
 from models.document import Document
 from models.errors import RuleViolation, VanbanError
 from models.files import path_of
 from models.legal_text import number_symbol, short_date
 
 app = typer.Typer()
-DEMO_DATABASE = "VANBAN_DEMO_DATABASE_URL"  # where `demo --database` keeps a URL with a password for its flows
 
 FLOWS = {
     "draft-plan": ("flows.draft_plan", "draft_plan", "PlanDraft"),
@@ -46,10 +47,7 @@ def run(
     spec: Annotated[Path, typer.Argument(help="YAML with the flow's parameters (the form the Prefect UI shows)")],
 ) -> None:
     """Run one of the flows from a spec file, as a clerk; it waits at human steps for answers from another terminal."""
-    import importlib
-    import json
-
-    from models.flow_specs import check_documents, parse_parameters, string_keys
+    from models.flow_specs import string_keys
     from models.yaml_files import read_yaml
 
     if flow_name not in FLOWS:
@@ -58,8 +56,31 @@ def run(
     if not isinstance(data, dict):
         raise RuleViolation("file", "file.shape", f"{spec} must hold the flow's parameters as a mapping")
     string_keys(data, "spec")
+    _run_flow(ready_engine(), flow_name, data)  # the schema is checked before Prefect starts
+
+
+@app.command("resume")
+@user_errors
+def resume(document: DocRef, actor: Actor = "system") -> None:
+    """Carry a document on from where vanban's tables say it stands: its chain at the pending step (answers given
+    while no run waited count as they are), then issue by --as; for a run that ended or was lost."""
+    from models.document import find_document
+    from models.flow_specs import resumption
+
+    engine = ready_engine()
+    with session_scope(engine) as session:
+        flow_name, data = resumption(session, find_document(session, document), actor)
+    _run_flow(engine, flow_name, data)
+
+
+def _run_flow(engine: Engine, flow_name: str, data: dict) -> None:
+    """Run a flow with checked parameters, saying which step waits for whom; exit 1 unless it completes."""
+    import importlib
+    import json
+
+    from models.flow_specs import check_documents, parse_parameters
+
     module_name, function, model_name = FLOWS[flow_name]
-    engine = ready_engine()  # the schema is checked before Prefect starts
     module = importlib.import_module(module_name)
     request = parse_parameters(getattr(module, model_name), data)
     check_documents(engine, flow_name, request)
@@ -130,10 +151,17 @@ def demo(
     from models.sample_data import load_directory
     from models.views import chain_summary
 
-    home = out / ".vanban"
+    home = (out / ".vanban").resolve()
+    # One home: the demo's database, files, keys and Prefect's state all live in OUT/.vanban, and every later
+    # command finds them there with the one line printed at the end (export VANBAN_HOME=…).
     if database is None:
-        shutil.rmtree(home, ignore_errors=True)  # the demo always starts from a fresh database
+        _fresh_home(home)  # the demo always starts from a fresh database
         database = f"sqlite:///{home / 'vanban.db'}"
+    # its flows read where the data lives from this process's settings, never from their parameters (which
+    # Prefect keeps): a password in the URL stays in this process's environment
+    os.environ.update({"VANBAN_HOME": str(home), "VANBAN_DATABASE_URL": database})
+    get_settings.cache_clear()
+    get_engine.cache_clear()  # an engine cached for this URL may hold the file just removed
     make_folder(home)
     shutil.rmtree(out / "outbox", ignore_errors=True)
     engine = make_engine(with_references_read(database))  # its own engine: the file of a cached one was just removed
@@ -154,17 +182,12 @@ def demo(
     from flows.lifecycle import document_lifecycle, seed_lifecycle
     from flows.runtime import prefect_settings
 
-    parameter = database
-    if has_clear_secret(database):  # Prefect keeps a flow's parameters: they name the URL, read in this process
-        os.environ[DEMO_DATABASE] = database
-        parameter = f"{{env:{DEMO_DATABASE}}}"
-    request = seed_lifecycle(database=parameter, files=str(home / "files"), keystore=str(home / "keys"))
+    request = seed_lifecycle()
     if manual:
         request.auto_approvers = []
-        console.print("manual mode: answer each human step from another terminal, with the same VANBAN_HOME and\n"
-                      f"  VANBAN_DATABASE_URL={redact(database)}\n  VANBAN_KEYSTORE={home / 'keys'}  (passphrase: "
-                      f"VANBAN_KEY_PASSPHRASE, the sample's is {SAMPLE_PASSPHRASE})\n"
-                      "  vanban approvals   then   vanban approve ID --as CODE")
+        console.print("manual mode: answer each human step from another terminal, with\n"
+                      f"  {_home_line(home, database)}\n  (passphrase: VANBAN_KEY_PASSPHRASE, the sample's is "
+                      f"{SAMPLE_PASSPHRASE})\n  vanban approvals   then   vanban approve ID --as CODE")
     with console.status("running document-lifecycle in Prefect (its first start here takes a little longer)") as status, \
             Outbox(out / "outbox") as outbox:
         request.relay = outbox.url
@@ -199,4 +222,21 @@ def demo(
     print_assignments(engine, title="Assignments (giao nhiệm vụ) and their reports")
     console.print(f"audit log: {verdict.entries} entries, {'intact' if verdict.intact else 'BROKEN: ' + verdict.reason}; "
                   f"database: {redact(database)}")
+    console.print(f"to use the demo's documents: {_home_line(home, database)}")
+
+
+def _fresh_home(home: Path) -> None:
+    """Empty the demo's home but for Prefect's state: its runs stay known (`vanban audit runs`), and the next
+    demo's temporary server starts warm."""
+    for entry in home.iterdir() if home.is_dir() else ():
+        if entry.name != "prefect":
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def _home_line(home: Path, database: str) -> str:
+    """The one line that points another terminal at the demo's home (and at its database when it is elsewhere)."""
+    line = f"export VANBAN_HOME={shlex.quote(str(home))}"
+    if database != f"sqlite:///{home / 'vanban.db'}":
+        line += f" VANBAN_DATABASE_URL={shlex.quote(redact(database))}"
+    return line
 
