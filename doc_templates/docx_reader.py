@@ -35,9 +35,9 @@ DEFAULT_CELL_MARGIN = 108  # twips: Word's left and right cell margins when a ta
 EMU_PER_PT = 12700
 WP = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}"
 # Type names as printed (ô 5a) → their kind, from the kinds table (models/kinds.py)
-KIND_OF_TYPE = {unicodedata.normalize("NFC", k.name.upper()): k.kind.value for k in KINDS.values()
-                if k.heading in (Heading.TITLE, Heading.TYPE_ONLY)}
-TYPE_NAMES = {name: next(k.name for k in KINDS.values() if k.kind.value == kind) for name, kind in KIND_OF_TYPE.items()}
+_PRINTED = [k for k in KINDS.values() if k.heading in (Heading.TITLE, Heading.TYPE_ONLY)]
+KIND_OF_TYPE = {unicodedata.normalize("NFC", k.name.upper()): k.kind.value for k in _PRINTED}
+TYPE_NAMES = {unicodedata.normalize("NFC", k.name.upper()): k.name for k in _PRINTED}
 
 
 class UnreadableDocx(VanbanError):

@@ -282,7 +282,7 @@ def _stamp(cell, text: str) -> None:  # noqa: ANN001
             edge.set(qn(key), value)
         borders.append(edge)
     ppr.insert(0, borders)
-    side = max(0.0, (HEADER_COLS[0].pt - CELL_PADDING_PT - Pt(URGENCY_BOX[text].pt).pt) / 2)
+    side = max(0.0, (HEADER_COLS[0].pt - CELL_PADDING_PT - URGENCY_BOX[text].pt) / 2)
     p.paragraph_format.left_indent = p.paragraph_format.right_indent = Pt(round(side, 1))
 
 

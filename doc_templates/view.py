@@ -50,8 +50,7 @@ class DocumentView:
         return upper(self.type_name)
 
 
-def _parties(session: Session, kind: Kind, body: Body, signer_lines: list[str], signer_name: str | None,
-             ) -> list[tuple[list[str], str]]:
+def _parties(kind: Kind, body: Body, signer_lines: list[str], signer_name: str | None) -> list[tuple[list[str], str]]:
     """The two signatures of a two-party kind, left then right: the issuer's signer with his block, the other party
     with the name (and title) its form gives."""
     out = []
@@ -82,7 +81,7 @@ def build_view(session: Session, doc: Document) -> DocumentView:
         signer_name = signer.full_name
     kinh_gui = [a.text for a in addressees(session, doc, AddresseeRole.KINH_GUI)]
     recipients = list_items([a.text for a in addressees(session, doc, AddresseeRole.RECIPIENT)])
-    parties = _parties(session, kind, body, signer_lines, signer_name)
+    parties = _parties(kind, body, signer_lines, signer_name)
     return DocumentView(
         kind=doc.kind, type_name=kind.name,
         parent_line=parent.header_as_parent or upper(parent.name) if parent else None,

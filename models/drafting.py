@@ -107,6 +107,7 @@ def _part(field: str, kind: Kind, what: str) -> RuleViolation:
 
 def check_parts(spec: DocumentCreate, kind: Kind) -> None:
     """The parts given must be parts the kind has (models/kinds.py), and the ones it needs must be there."""
+    b = spec.body
     if spec.legal_bases and kind.bases is Presence.NONE:
         raise _part("legal_bases", kind, "căn cứ")
     if not spec.legal_bases and kind.bases is Presence.REQUIRED:
@@ -116,21 +117,20 @@ def check_parts(spec: DocumentCreate, kind: Kind) -> None:
     if not spec.kinh_gui and kind.kinh_gui is Presence.REQUIRED:
         raise RuleViolation("kinh_gui", "kinh-gui.required", f"a {kind.name} names its addressees under "
                                                             f"'{kind.address_lead.format(sender='…')}'")
-    if spec.body.articles and not kind.articles:
+    if b.articles and not kind.articles:
         raise _part("body.articles", kind, "articles (Điều): it is written in sections (I., 1., a))")
-    if spec.body.sections and kind.articles:
+    if b.sections and kind.articles:
         raise _part("body.sections", kind, "sections (I., 1., a)): it is written in articles (Điều)")
-    if spec.body.table and kind.table is Presence.NONE:
+    if b.table and kind.table is Presence.NONE:
         raise _part("body.table", kind, "table")
-    if not spec.body.table and kind.table is Presence.REQUIRED:
+    if not b.table and kind.table is Presence.REQUIRED:
         raise RuleViolation("body.table", "table.required", f"a {kind.name} carries a table of what it lists "
                                                           "(body.table: columns and rows)")
     if spec.form and not kind.form:
         raise _part("form", kind, "form")
-    if not kind.decides and (spec.approves or spec.responds_to or spec.executors or spec.effective or spec.body.assignments):
+    if not kind.decides and (spec.approves or spec.responds_to or spec.executors or spec.effective or b.assignments):
         raise RuleViolation("kind", "decision.only", "approves, responds_to, executors, effective and assignments belong "
                                                      "to a Quyết định or a Nghị quyết")
-    b = spec.body
     if not (b.intro or b.sections or b.articles or b.closing or b.table or kind.form or spec.approves or spec.executors):
         raise RuleViolation("body", "body.required", f"a {kind.name} says something: give body.intro, sections or "
                                                      f"{'articles' if kind.articles else 'closing'}")
@@ -208,7 +208,8 @@ def _store(session: Session, spec: DocumentCreate | dict, actor: str, existing: 
     if kind.decides:
         body, executing = _compose_articles(session, spec, kind, links, on)
     else:
-        body = spec.body.model_copy(update={"articles": _numbered(spec.body.model_copy(deep=True).articles)})
+        body = spec.body.model_copy(deep=True)
+        body.articles = _numbered(body.articles)
         body = body.model_dump(mode="json", exclude_none=True)
     competence_line = c.competence_line(competence, issuer.head_title, issuer.name) if competence else None
 
